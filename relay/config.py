@@ -1,0 +1,134 @@
+"""The relay's configuration: one TOML file, every limit named in one place.
+
+Unknown keys and wrong types are refused with a sentence naming the key, so a typo in a limit
+never silently leaves the default in force. ``docs/admin-guide.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.limits import DEFAULT_MAX_FRAME_BYTES
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message says why in a sentence."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8443
+    # Host name put into join links; defaults to `host` (or the machine name when host is 0.0.0.0).
+    public_host: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    # Seconds the relay waits for in-flight work on SIGTERM before it exits regardless.
+    shutdown_timeout: float = 10.0
+
+
+@dataclass
+class DatabaseConfig:
+    # Empty means embedded SQLite in the data folder: sqlite+aiosqlite:///DATA/parley.db.
+    # PostgreSQL: postgresql+asyncpg://user:password@host/dbname
+    url: str = ""
+
+
+@dataclass
+class LimitsConfig:
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    # Token bucket for signalling requests, per connection and per account.
+    connection_requests_per_second: float = 20.0
+    connection_request_burst: int = 60
+    account_requests_per_second: float = 40.0
+    account_request_burst: int = 120
+    # Protocol violations in a row before the relay drops the connection.
+    max_violations: int = 20
+    # Failed logins: each one after the first `login_free_failures` doubles a delay (capped), and
+    # `login_lock_after` failures within `login_window_seconds` lock the account (or address).
+    login_free_failures: int = 3
+    login_max_delay_seconds: float = 8.0
+    login_lock_after: int = 10
+    login_window_seconds: float = 900.0
+    login_lock_seconds: float = 900.0
+    session_ttl_hours: float = 72.0
+    # How long a participant whose connection dropped keeps their seat.
+    reconnect_grace_seconds: float = 30.0
+    participants_per_meeting: int = 100
+    participants_per_server: int = 1000
+    meetings_per_server: int = 200
+
+
+@dataclass
+class Config:
+    data_dir: Path = field(default_factory=lambda: Path(".parley-data"))
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{(self.data_dir / 'parley.db').resolve()}"
+
+    @property
+    def link_host(self) -> str:
+        if self.server.public_host:
+            return self.server.public_host
+        if self.server.host in ("0.0.0.0", "::", ""):
+            import socket
+
+            return socket.gethostname()
+        return self.server.host
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "server": ServerConfig,
+    "database": DatabaseConfig,
+    "limits": LimitsConfig,
+}
+
+
+def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
+    expected_type = {"int": int, "float": float, "str": str, "bool": bool}.get(str(expected), expected)
+    if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected_type) or (expected_type is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"[{section}] {key} must be {getattr(expected_type, '__name__', expected_type)}, not {value!r}."
+        )
+    if expected_type in (int, float) and value < 0:
+        raise ConfigError(f"[{section}] {key} must not be negative (got {value}).")
+    return value
+
+
+def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Config:
+    """Read a TOML config (or the defaults when ``path`` is None) and apply a data-dir override."""
+    config = Config()
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"The configuration file {path} does not exist.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The configuration file {path} is not valid TOML: {exc}.") from None
+    for key, value in raw.items():
+        if key == "data_dir":
+            config.data_dir = Path(str(value))
+            continue
+        section_type = _SECTIONS.get(key)
+        if section_type is None or not isinstance(value, dict):
+            raise ConfigError(f"Unknown configuration section or key {key!r}.")
+        section = getattr(config, key)
+        fields = {f.name: f.type for f in dataclasses.fields(section_type)}
+        for sub, sub_value in value.items():
+            if sub not in fields:
+                raise ConfigError(f"Unknown configuration key [{key}] {sub}.")
+            setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
+    if data_dir is not None:
+        config.data_dir = Path(data_dir)
+    return config

@@ -1,0 +1,282 @@
+"""Every message Parley's client and relay exchange over the signalling websocket.
+
+Each message is a msgspec Struct tagged by its ``type`` field; together they form one tagged union
+(`Message`). Requests (client to relay) carry an ``id`` that the reply echoes. Replies carry the
+same ``id``. Events are pushes from the relay and carry no ``id``.
+
+Message types are append-only: never rename, remove or repurpose a tag or a field. New fields get a
+default so older peers keep decoding. ``docs/protocol.md`` lists every message; a test keeps it in
+step with this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+
+Source = Literal["mic", "camera", "screen"]
+Role = Literal["host", "cohost", "participant"]
+
+
+class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
+    """Base of every message."""
+
+
+# --- shared value types ---------------------------------------------------------------------
+
+
+class UserInfo(msgspec.Struct):
+    user_id: str
+    username: str
+    display_name: str
+
+
+class ParticipantInfo(msgspec.Struct):
+    participant_id: str
+    user_id: str
+    display_name: str
+    role: Role = "participant"
+    muted: dict[str, bool] = msgspec.field(default_factory=dict)
+    connected: bool = True
+
+
+class MeetingInfo(msgspec.Struct):
+    meeting_id: str
+    title: str
+    host_user_id: str
+    link: str
+
+
+class SessionInfo(msgspec.Struct):
+    session_id: str
+    created_at: float
+    expires_at: float
+    last_seen_at: float
+    address: str
+    client: str
+    current: bool = False
+
+
+class TrackInfo(msgspec.Struct):
+    """One forwarded track on a subscribe connection: whose it is and what it carries."""
+
+    mid: str
+    participant_id: str
+    source: Source
+    kind: Literal["audio", "video"]
+
+
+# --- requests (client -> relay); each has an id --------------------------------------------
+
+
+class Hello(_Msg, tag="hello"):
+    id: int
+    protocol: int
+    client: str = ""
+
+
+class Login(_Msg, tag="login"):
+    id: int
+    username: str
+    password: str
+
+
+class Resume(_Msg, tag="resume"):
+    """Sign in again with a session token from an earlier login."""
+
+    id: int
+    token: str
+
+
+class Logout(_Msg, tag="logout"):
+    id: int
+
+
+class Ping(_Msg, tag="ping"):
+    id: int
+
+
+class CreateMeeting(_Msg, tag="meeting.create"):
+    id: int
+    title: str = ""
+
+
+class JoinMeeting(_Msg, tag="meeting.join"):
+    id: int
+    meeting_id: str
+
+
+class LeaveMeeting(_Msg, tag="meeting.leave"):
+    id: int
+
+
+class ListSessions(_Msg, tag="session.list"):
+    id: int
+
+
+class RevokeSession(_Msg, tag="session.revoke"):
+    id: int
+    session_id: str
+
+
+class PublishOffer(_Msg, tag="media.publish"):
+    """The client's SDP offer for its publish connection (mic, camera, screen, data channel)."""
+
+    id: int
+    sdp: str
+    sources: dict[str, Source] = msgspec.field(default_factory=dict)  # mid -> source
+
+
+class SubscribeAnswer(_Msg, tag="media.subscribe_answer"):
+    """The client's SDP answer to the relay's subscribe offer of the given revision."""
+
+    id: int
+    sdp: str
+    revision: int
+
+
+class SetMuted(_Msg, tag="media.mute"):
+    id: int
+    source: Source
+    muted: bool
+
+
+class RequestKeyframe(_Msg, tag="media.keyframe"):
+    id: int
+    participant_id: str
+    source: Source
+
+
+# --- replies (relay -> client); each echoes the request id ---------------------------------
+
+
+class HelloOk(_Msg, tag="hello.ok"):
+    id: int
+    protocol: int
+    server: str
+    max_frame_bytes: int
+
+
+class LoginOk(_Msg, tag="login.ok"):
+    id: int
+    token: str
+    user: UserInfo
+    session_id: str
+    expires_at: float
+
+
+class Ok(_Msg, tag="ok"):
+    id: int
+
+
+class Pong(_Msg, tag="pong"):
+    id: int
+    server_time: float
+
+
+class MeetingCreated(_Msg, tag="meeting.created"):
+    id: int
+    meeting: MeetingInfo
+
+
+class MeetingJoined(_Msg, tag="meeting.joined"):
+    id: int
+    meeting: MeetingInfo
+    participant_id: str
+    participants: list[ParticipantInfo]
+    resumed: bool = False
+
+
+class SessionList(_Msg, tag="session.list.ok"):
+    id: int
+    sessions: list[SessionInfo]
+
+
+class PublishAnswer(_Msg, tag="media.answer"):
+    id: int
+    sdp: str
+
+
+class Error(_Msg, tag="error"):
+    """The reply to a request that failed, or (``id`` null) to a frame that could not be read."""
+
+    id: int | None
+    code: str
+    message: str
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+# --- events (relay -> client pushes); no id ------------------------------------------------
+
+
+class ParticipantJoined(_Msg, tag="participant.joined"):
+    meeting_id: str
+    participant: ParticipantInfo
+
+
+class ParticipantLeft(_Msg, tag="participant.left"):
+    meeting_id: str
+    participant_id: str
+    reason: Literal["left", "disconnected", "removed", "ended"] = "left"
+
+
+class ParticipantUpdated(_Msg, tag="participant.updated"):
+    meeting_id: str
+    participant: ParticipantInfo
+
+
+class SessionEnded(_Msg, tag="session.ended"):
+    """The relay signed this connection out (account suspended, session revoked or expired)."""
+
+    reason: Literal["suspended", "revoked", "expired", "logged_out"]
+    message: str
+
+
+class ServerGoingAway(_Msg, tag="server.going_away"):
+    message: str
+    retry_after: float = 1.0
+
+
+class SubscribeOffer(_Msg, tag="media.subscribe_offer"):
+    """The relay's SDP offer for the client's subscribe connection, with what each m-line carries."""
+
+    sdp: str
+    revision: int
+    tracks: list[TrackInfo]
+
+
+Request = (
+    Hello
+    | Login
+    | Resume
+    | Logout
+    | Ping
+    | CreateMeeting
+    | JoinMeeting
+    | LeaveMeeting
+    | ListSessions
+    | RevokeSession
+    | PublishOffer
+    | SubscribeAnswer
+    | SetMuted
+    | RequestKeyframe
+)
+Reply = HelloOk | LoginOk | Ok | Pong | MeetingCreated | MeetingJoined | SessionList | PublishAnswer | Error
+Event = ParticipantJoined | ParticipantLeft | ParticipantUpdated | SessionEnded | ServerGoingAway | SubscribeOffer
+Message = Request | Reply | Event
+
+REQUEST_TYPES: tuple[type[_Msg], ...] = Request.__args__  # type: ignore[attr-defined]
+REPLY_TYPES: tuple[type[_Msg], ...] = Reply.__args__  # type: ignore[attr-defined]
+EVENT_TYPES: tuple[type[_Msg], ...] = Event.__args__  # type: ignore[attr-defined]
+ALL_TYPES: tuple[type[_Msg], ...] = REQUEST_TYPES + REPLY_TYPES + EVENT_TYPES
+
+# Requests a connection may send before it has signed in.
+PUBLIC_REQUESTS: tuple[type[_Msg], ...] = (Hello, Login, Resume, Ping)
+
+
+def tag_of(cls: type[_Msg]) -> str:
+    """The wire ``type`` of a message class."""
+    return str(cls.__struct_config__.tag)
