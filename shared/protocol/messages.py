@@ -113,6 +113,13 @@ class LeaveMeeting(_Msg, tag="meeting.leave"):
     id: int
 
 
+class EndMeeting(_Msg, tag="meeting.end"):
+    """End a meeting for everyone (host only)."""
+
+    id: int
+    meeting_id: str
+
+
 class ListSessions(_Msg, tag="session.list"):
     id: int
 
@@ -123,10 +130,14 @@ class RevokeSession(_Msg, tag="session.revoke"):
 
 
 class PublishOffer(_Msg, tag="media.publish"):
-    """The client's SDP offer for its publish connection (mic, camera, screen, data channel)."""
+    """The client's SDP offer for its publish connection (mic, camera, screen, data channel).
+
+    ``fingerprint`` repeats the DTLS fingerprint of the offer; the relay refuses a mismatch.
+    """
 
     id: int
     sdp: str
+    fingerprint: str
     sources: dict[str, Source] = msgspec.field(default_factory=dict)  # mid -> source
 
 
@@ -240,6 +251,11 @@ class ServerGoingAway(_Msg, tag="server.going_away"):
     retry_after: float = 1.0
 
 
+class MeetingEnded(_Msg, tag="meeting.ended"):
+    meeting_id: str
+    message: str
+
+
 class SubscribeOffer(_Msg, tag="media.subscribe_offer"):
     """The relay's SDP offer for the client's subscribe connection, with what each m-line carries."""
 
@@ -257,6 +273,7 @@ Request = (
     | CreateMeeting
     | JoinMeeting
     | LeaveMeeting
+    | EndMeeting
     | ListSessions
     | RevokeSession
     | PublishOffer
@@ -265,7 +282,15 @@ Request = (
     | RequestKeyframe
 )
 Reply = HelloOk | LoginOk | Ok | Pong | MeetingCreated | MeetingJoined | SessionList | PublishAnswer | Error
-Event = ParticipantJoined | ParticipantLeft | ParticipantUpdated | SessionEnded | ServerGoingAway | SubscribeOffer
+Event = (
+    ParticipantJoined
+    | ParticipantLeft
+    | ParticipantUpdated
+    | SessionEnded
+    | ServerGoingAway
+    | MeetingEnded
+    | SubscribeOffer
+)
 Message = Request | Reply | Event
 
 REQUEST_TYPES: tuple[type[_Msg], ...] = Request.__args__  # type: ignore[attr-defined]

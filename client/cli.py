@@ -1,0 +1,128 @@
+"""``parley``: the desktop app, and a headless participant for demos, tests and scripts.
+
+    parley                      open the desktop app
+    parley join LINK            open the app straight into a meeting
+    parley join LINK --headless [--user U --password-stdin] [--duration S] [--stats FILE] ...
+    parley --self-test          check native dependencies and devices
+
+Errors are sentences on stderr and exit status 1; nothing prints a traceback at a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.errors import ParleyError
+from shared.links import BadLink, parse_link
+from shared.version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley meetings.")
+    parser.add_argument("--version", action="version", version=f"parley {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="check dependencies and devices, then exit")
+    sub = parser.add_subparsers(dest="command")
+
+    join = sub.add_parser("join", help="join a meeting by its link")
+    join.add_argument("meeting_link", metavar="LINK")
+    join.add_argument("--headless", action="store_true", help="join without a window")
+    join.add_argument("--user", help="user name (headless)")
+    join.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    join.add_argument("--server-fingerprint", help="SHA-256 fingerprint of a self-signed relay certificate")
+    join.add_argument("--duration", type=float, default=None, help="seconds to stay, then leave")
+    join.add_argument("--stats", help="write statistics as JSON to this file on exit")
+    join.add_argument("--camera", default="synthetic", help="synthetic, none, or a camera index/name")
+    join.add_argument("--mic", default="synthetic", help="synthetic, none, or a microphone name")
+    join.add_argument("--screen", action="store_true", help="share the screen as well")
+    join.add_argument("--record", help="record the meeting to this file (host)")
+    join.add_argument("--send-file", help="offer this file to the meeting")
+    join.add_argument("--to", help="send the file only to this participant (display name)")
+    join.add_argument("--download-dir", help="accept offered files into this folder")
+    join.add_argument("--json-events", action="store_true", help="print events as JSON lines")
+    return parser
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if not args.password_stdin:
+        return None
+    line = sys.stdin.readline()
+    if not line:
+        raise ParleyError("--password-stdin was given but standard input is empty.")
+    return line.rstrip("\r\n")
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    from client.headless import HeadlessOptions, run_participant
+
+    link = parse_link(args.meeting_link)
+    options = HeadlessOptions(
+        link=link,
+        username=args.user,
+        password=_read_password(args),
+        fingerprint=args.server_fingerprint,
+        duration=args.duration,
+        stats_path=Path(args.stats) if args.stats else None,
+        camera=args.camera,
+        mic=args.mic,
+        screen=args.screen,
+        record=Path(args.record) if args.record else None,
+        send_file=Path(args.send_file) if args.send_file else None,
+        send_to=args.to,
+        download_dir=Path(args.download_dir) if args.download_dir else None,
+        json_events=args.json_events,
+    )
+    return asyncio.run(run_participant(options))
+
+
+def run_app(link: str | None) -> int:
+    try:
+        from client.ui.app import main as app_main
+    except ImportError as exc:
+        raise ParleyError(f"The desktop app cannot start: {exc}.") from None
+    result: int = app_main(link)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and "://" in argv[0]:
+        argv.insert(0, "join")  # the OS link handler starts `parley parley://...`
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.self_test:
+            from client.selftest import run_self_test
+
+            return run_self_test()
+        if args.command == "join":
+            if args.headless:
+                return run_headless(args)
+            parse_link(args.meeting_link)
+            return run_app(args.meeting_link)
+        return run_app(None)
+    except BadLink as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    except ParleyError as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""`ParleyClient`: the object a UI, the headless CLI, tests and benchmarks drive. No Qt here.
+
+It signs in, joins and leaves meetings, keeps the participant list, and reports what happens as
+engine events (`client.engine.events`) through listeners or an async iterator, which the desktop
+app adapts to Qt signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from client.engine import events as ev
+from client.engine.credentials import TokenStore
+from client.engine.signalling import SignallingClient
+from shared.errors import BadRequest, NotFound, ParleyError, Unauthorized
+from shared.links import parse_server
+from shared.protocol import messages as m
+
+log = logging.getLogger("parley.client")
+
+
+class ParleyClient:
+    """A signed-in connection to one relay, in at most one meeting at a time."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        fingerprint: str | None = None,
+        cafile: str | None = None,
+        token_store: TokenStore | None = None,
+    ) -> None:
+        self.host, self.port = parse_server(server)
+        self.server = f"{self.host}:{self.port}"
+        self.fingerprint = fingerprint
+        self.cafile = cafile
+        self.tokens = token_store or TokenStore()
+        self.signalling: SignallingClient | None = None
+        self.user: m.UserInfo | None = None
+        self.session_id: str | None = None
+        self.meeting: m.MeetingInfo | None = None
+        self.participant_id: str | None = None
+        self.participants: dict[str, m.ParticipantInfo] = {}
+        self._listeners: list[Callable[[ev.EngineEvent], None]] = []
+        self._queues: list[asyncio.Queue[ev.EngineEvent]] = []
+        # Other parts of the engine (media, files, recording) subscribe to relay pushes here.
+        self.push_handlers: list[Callable[[m.Event], None]] = []
+        self._closing = False
+
+    # --- events -----------------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[ev.EngineEvent], None]) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[ev.EngineEvent], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+
+    async def events(self) -> AsyncIterator[ev.EngineEvent]:
+        """Every engine event from now on, until the iterator is closed."""
+        queue: asyncio.Queue[ev.EngineEvent] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+    def emit(self, event: ev.EngineEvent) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("engine listener failed")
+        for queue in self._queues:
+            queue.put_nowait(event)
+
+    async def wait_for(self, predicate: Callable[[ev.EngineEvent], bool], timeout: float = 10.0) -> ev.EngineEvent:
+        """Wait for the first event matching ``predicate`` (tests and scripts use it)."""
+        future: asyncio.Future[ev.EngineEvent] = asyncio.get_running_loop().create_future()
+
+        def check(event: ev.EngineEvent) -> None:
+            if not future.done() and predicate(event):
+                future.set_result(event)
+
+        self.add_listener(check)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self.remove_listener(check)
+
+    # --- connection and sign-in ---------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the signalling connection (raises UntrustedCertificate, ServerUnreachable)."""
+        signalling = SignallingClient(self.host, self.port, fingerprint=self.fingerprint, cafile=self.cafile)
+        await signalling.connect()
+        signalling.add_listener(self._on_push)
+        signalling.add_closed_listener(self._on_closed)
+        self.signalling = signalling
+        self.emit(ev.Connected(server=self.server, fingerprint=signalling.server_fingerprint or ""))
+
+    async def request(self, request: m.Request) -> m.Reply:
+        if self.signalling is None:
+            raise BadRequest("Not connected to a server.")
+        return await self.signalling.request(request)
+
+    async def sign_in(self, username: str, password: str, *, remember: bool = True) -> m.UserInfo:
+        reply = await self.request(m.Login(id=0, username=username, password=password))
+        assert isinstance(reply, m.LoginOk)
+        self.user, self.session_id = reply.user, reply.session_id
+        if remember:
+            self.tokens.save(self.server, reply.user.username, reply.token)
+        self.emit(ev.SignedIn(user=reply.user))
+        return reply.user
+
+    async def resume(self, username: str) -> m.UserInfo | None:
+        """Sign in with the remembered token of ``username``; None when there is none or it ended."""
+        token = self.tokens.load(self.server, username.strip().lower())
+        if not token:
+            return None
+        try:
+            reply = await self.request(m.Resume(id=0, token=token))
+        except Unauthorized:
+            self.tokens.forget(self.server, username.strip().lower())
+            return None
+        assert isinstance(reply, m.LoginOk)
+        self.user, self.session_id = reply.user, reply.session_id
+        self.emit(ev.SignedIn(user=reply.user))
+        return reply.user
+
+    async def sign_out(self) -> None:
+        if self.user is not None:
+            with contextlib.suppress(ParleyError):
+                await self.request(m.Logout(id=0))
+            self.tokens.forget(self.server, self.user.username)
+        self._clear_meeting()
+        self.user = None
+
+    async def close(self) -> None:
+        self._closing = True
+        if self.signalling is not None:
+            signalling, self.signalling = self.signalling, None
+            await signalling.close()
+
+    # --- meetings ---------------------------------------------------------------------------
+
+    async def create_meeting(self, title: str = "") -> m.MeetingInfo:
+        reply = await self.request(m.CreateMeeting(id=0, title=title))
+        assert isinstance(reply, m.MeetingCreated)
+        return reply.meeting
+
+    async def join(self, meeting_id: str) -> m.MeetingJoined:
+        reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
+        assert isinstance(reply, m.MeetingJoined)
+        self.meeting = reply.meeting
+        self.participant_id = reply.participant_id
+        self.participants = {p.participant_id: p for p in reply.participants}
+        self.emit(ev.MeetingJoined(meeting=reply.meeting, participant_id=reply.participant_id, resumed=reply.resumed))
+        for participant in reply.participants:
+            self.emit(ev.ParticipantChanged(participant=participant, change="present"))
+        return reply
+
+    async def leave(self) -> None:
+        if self.meeting is None:
+            return
+        meeting = self.meeting
+        with contextlib.suppress(NotFound):
+            await self.request(m.LeaveMeeting(id=0))
+        self._clear_meeting()
+        self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="left"))
+
+    async def end_meeting(self) -> None:
+        if self.meeting is None:
+            raise NotFound("You are not in a meeting.")
+        await self.request(m.EndMeeting(id=0, meeting_id=self.meeting.meeting_id))
+
+    async def list_sessions(self) -> list[m.SessionInfo]:
+        reply = await self.request(m.ListSessions(id=0))
+        assert isinstance(reply, m.SessionList)
+        return reply.sessions
+
+    async def revoke_session(self, session_id: str) -> None:
+        await self.request(m.RevokeSession(id=0, session_id=session_id))
+
+    def _clear_meeting(self) -> None:
+        self.meeting = None
+        self.participant_id = None
+        self.participants = {}
+
+    # --- relay pushes -------------------------------------------------------------------------
+
+    def _on_push(self, event: m.Event) -> None:
+        if isinstance(event, (m.ParticipantJoined, m.ParticipantUpdated)):
+            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+                self.participants[event.participant.participant_id] = event.participant
+                change = "joined" if isinstance(event, m.ParticipantJoined) else "updated"
+                self.emit(ev.ParticipantChanged(participant=event.participant, change=change))
+        elif isinstance(event, m.ParticipantLeft):
+            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+                gone = self.participants.pop(event.participant_id, None)
+                if gone is not None:
+                    self.emit(ev.ParticipantLeft(participant=gone, reason=event.reason))
+        elif isinstance(event, m.MeetingEnded):
+            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+                self._clear_meeting()
+                self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="ended", message=event.message))
+        elif isinstance(event, m.SessionEnded):
+            if self.user is not None and event.reason in ("revoked", "suspended", "expired"):
+                self.tokens.forget(self.server, self.user.username)
+            meeting = self.meeting
+            self._clear_meeting()
+            self.user = None
+            if meeting is not None:
+                self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=event.message))
+            self.emit(ev.SignedOut(reason=event.reason, message=event.message))
+        elif isinstance(event, m.ServerGoingAway):
+            self.emit(ev.ServerGoingAway(message=event.message, retry_after=event.retry_after))
+        for handler in list(self.push_handlers):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("push handler failed")
+
+    def _on_closed(self, error: BaseException | None) -> None:
+        if self._closing:
+            return
+        self.emit(ev.Disconnected(message="The connection to the server was lost."))
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence for people, whatever went wrong."""
+    if isinstance(error, ParleyError):
+        return error.message
+    if isinstance(error, (OSError, asyncio.TimeoutError)):
+        return "The network failed. Check your connection and try again."
+    return "Something went wrong. Try again; if it keeps happening, tell your administrator."
+

@@ -1,0 +1,128 @@
+"""The headless participant: joins a meeting with no window, for demos, tests, load and scripts.
+
+Prints what happens as plain lines (or JSON lines with ``--json-events``) and, with ``--stats``,
+writes a JSON report on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from client.engine import events as ev
+from client.engine.call import ParleyClient, describe_error
+from shared.errors import ParleyError, Unauthorized
+from shared.links import MeetingLink
+
+
+@dataclass
+class HeadlessOptions:
+    link: MeetingLink
+    username: str | None = None
+    password: str | None = None
+    fingerprint: str | None = None
+    duration: float | None = None
+    stats_path: Path | None = None
+    camera: str = "synthetic"
+    mic: str = "synthetic"
+    screen: bool = False
+    record: Path | None = None
+    send_file: Path | None = None
+    send_to: str | None = None
+    download_dir: Path | None = None
+    json_events: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
+    if isinstance(event, ev.ParticipantChanged):
+        p = event.participant
+        return {"event": f"participant_{event.change}", "name": p.display_name, "id": p.participant_id,
+                "connected": p.connected}
+    if isinstance(event, ev.ParticipantLeft):
+        return {"event": "participant_left", "name": event.participant.display_name, "reason": event.reason}
+    if isinstance(event, ev.MeetingJoined):
+        return {"event": "joined", "meeting": event.meeting.title, "resumed": event.resumed}
+    if isinstance(event, ev.MeetingLeft):
+        return {"event": "left", "reason": event.reason, "message": event.message}
+    if isinstance(event, ev.SignedOut):
+        return {"event": "signed_out", "reason": event.reason, "message": event.message}
+    if isinstance(event, ev.ServerGoingAway):
+        return {"event": "server_going_away", "message": event.message}
+    if isinstance(event, ev.Disconnected):
+        return {"event": "disconnected", "message": event.message}
+    return None
+
+
+async def run_participant(options: HeadlessOptions) -> int:
+    link = options.link
+    client = ParleyClient(link.server, fingerprint=options.fingerprint)
+    name = options.username or "?"
+    stop = asyncio.Event()
+
+    def show(event: ev.EngineEvent) -> None:
+        info = _describe(event)
+        if info is None:
+            return
+        if options.json_events:
+            print(json.dumps(info), flush=True)
+        else:
+            details = " ".join(f"{k}={v}" for k, v in info.items() if k != "event")
+            print(f"[{name}] {info['event']} {details}".rstrip(), flush=True)
+        if isinstance(event, (ev.SignedOut, ev.Disconnected)) or (
+            isinstance(event, ev.MeetingLeft) and event.reason != "left"
+        ):
+            stop.set()
+
+    client.add_listener(show)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    started = time.monotonic()
+    stats: dict[str, Any] = {"participant": name, "join_to_first_frame_s": None, "remote_tracks": []}
+    try:
+        await client.connect()
+        if options.username is None:
+            raise ParleyError("Give --user (and --password-stdin, unless a sign-in is remembered).")
+        user = None
+        if options.password is None:
+            user = await client.resume(options.username)
+            if user is None:
+                raise Unauthorized(
+                    f"No remembered sign-in for {options.username} on {link.server}; use --password-stdin."
+                )
+        else:
+            user = await client.sign_in(options.username, options.password)
+        name = user.display_name
+        stats["participant"] = name
+        join_started = time.monotonic()
+        await client.join(link.meeting_id)
+        stats["join_s"] = round(time.monotonic() - join_started, 3)
+        if options.duration is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), options.duration)
+        else:
+            await stop.wait()
+        stats["participants_seen"] = sorted(p.display_name for p in client.participants.values())
+        await client.leave()
+        return 0
+    except ParleyError as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"parley: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        stats["duration_s"] = round(time.monotonic() - started, 3)
+        if options.stats_path is not None:
+            options.stats_path.write_text(json.dumps(stats, indent=2))
+        await client.close()

@@ -1,0 +1,24 @@
+"""Prometheus metrics of one relay. Each relay has its own registry (tests run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class RelayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connections = Gauge("parley_connections", "Open signalling connections", registry=r)
+        self.meetings = Gauge("parley_meetings", "Live meetings", registry=r)
+        self.participants = Gauge("parley_participants", "Seated participants", registry=r)
+        self.logins = Counter("parley_logins", "Sign-in attempts", ["result"], registry=r)
+        self.rate_limited = Counter("parley_rate_limit_hits", "Requests refused by a rate limit", ["scope"], registry=r)
+        self.protocol_errors = Counter("parley_protocol_errors", "Frames refused by validation", ["code"], registry=r)
+        self.requests = Counter("parley_requests", "Requests handled", ["type"], registry=r)
+        self.reconnects = Counter("parley_reconnects", "Participants who took their seat back", registry=r)
+        self.forwarded_packets = Counter("parley_forwarded_packets", "RTP packets forwarded", ["kind"], registry=r)
+        self.forwarded_bytes = Counter("parley_forwarded_bytes", "RTP bytes forwarded", ["kind"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
