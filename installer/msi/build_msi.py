@@ -132,7 +132,9 @@ def fixups() -> list[str]:
     # Sequences: wixl puts AppSearch at 50 in both the UI and the execute sequence.
     for table in ("InstallUISequence", "InstallExecuteSequence"):
         for offset, prop in enumerate(PUBLIC_PROPERTIES):
-            sql.append(f"INSERT INTO `{table}` (`Action`, `Condition`, `Sequence`) VALUES ('Save{prop}', '', {40 + offset})")
+            sql.append(
+                f"INSERT INTO `{table}` (`Action`, `Condition`, `Sequence`) VALUES ('Save{prop}', '', {40 + offset})"
+            )
             sql.append(
                 f"INSERT INTO `{table}` (`Action`, `Condition`, `Sequence`) "
                 f"VALUES ('Restore{prop}', 'CMDLINE_{prop}', {51 + offset})"
@@ -194,7 +196,8 @@ def build_msi(payload: Path, output: Path, version: str | None = None) -> Path:
         fragment, _count = payload_fragment(payload, "payload")
         (work / "payload.wxs").write_text(fragment, encoding="utf-8")
         built = work / "Parley.msi"
-        run(["wixl", "-a", "x64", "-D", f"Version={product_version}", "-o", str(built), "parley.wxs", "payload.wxs"], work)
+        wixl = ["wixl", "-a", "x64", "-D", f"Version={product_version}", "-o", str(built)]
+        run([*wixl, "parley.wxs", "payload.wxs"], work)
         cmd = ["msibuild", str(built)]
         for query in fixups():
             cmd += ["-q", query]
@@ -206,11 +209,12 @@ def build_msi(payload: Path, output: Path, version: str | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("payload", type=Path, help="the PyInstaller onedir folder (holds Parley.exe)")
-    parser.add_argument("--output", type=Path, help="default: dist/Parley-VERSION.msi")
+    parser.add_argument("--output", type=Path, help="default: DIST/Parley-VERSION.msi")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     parser.add_argument("--version", help="default: shared/version.py")
     args = parser.parse_args(argv)
     version = args.version or project_version()
-    output = args.output or ROOT / "dist" / f"Parley-{version}.msi"
+    output = args.output or args.dist / f"Parley-{version}.msi"
     print(build_msi(args.payload, output, version))
     return 0
 
