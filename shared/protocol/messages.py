@@ -29,12 +29,16 @@ class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_d
 
 
 class UserInfo(msgspec.Struct):
+    """An account as other people see it."""
+
     user_id: str
     username: str
     display_name: str
 
 
 class ParticipantInfo(msgspec.Struct):
+    """A seat in a meeting. ``muted`` maps sources to whether they are muted; ``connected`` is false during the reconnect grace period."""
+
     participant_id: str
     user_id: str
     display_name: str
@@ -44,6 +48,8 @@ class ParticipantInfo(msgspec.Struct):
 
 
 class MeetingInfo(msgspec.Struct):
+    """A meeting and its join link."""
+
     meeting_id: str
     title: str
     host_user_id: str
@@ -51,6 +57,8 @@ class MeetingInfo(msgspec.Struct):
 
 
 class SessionInfo(msgspec.Struct):
+    """One sign-in of an account (a device)."""
+
     session_id: str
     created_at: float
     expires_at: float
@@ -73,12 +81,16 @@ class TrackInfo(msgspec.Struct):
 
 
 class Hello(_Msg, tag="hello"):
+    """Opens every session; ``protocol`` must equal the relay's PROTOCOL_VERSION."""
+
     id: int
     protocol: int
     client: str = ""
 
 
 class Login(_Msg, tag="login"):
+    """Sign in with a password; the reply carries a session token."""
+
     id: int
     username: str
     password: str
@@ -92,24 +104,34 @@ class Resume(_Msg, tag="resume"):
 
 
 class Logout(_Msg, tag="logout"):
+    """End this connection's session (the token stops working)."""
+
     id: int
 
 
 class Ping(_Msg, tag="ping"):
+    """Liveness check; answered with ``pong``."""
+
     id: int
 
 
 class CreateMeeting(_Msg, tag="meeting.create"):
+    """Create an instant meeting hosted by the signed-in user."""
+
     id: int
     title: str = ""
 
 
 class JoinMeeting(_Msg, tag="meeting.join"):
+    """Take a seat in a meeting (or take back one's own seat within the reconnect grace period)."""
+
     id: int
     meeting_id: str
 
 
 class LeaveMeeting(_Msg, tag="meeting.leave"):
+    """Give up the seat in the current meeting."""
+
     id: int
 
 
@@ -121,10 +143,14 @@ class EndMeeting(_Msg, tag="meeting.end"):
 
 
 class ListSessions(_Msg, tag="session.list"):
+    """The signed-in user's active sessions (devices)."""
+
     id: int
 
 
 class RevokeSession(_Msg, tag="session.revoke"):
+    """End one of the signed-in user's other sessions."""
+
     id: int
     session_id: str
 
@@ -150,12 +176,16 @@ class SubscribeAnswer(_Msg, tag="media.subscribe_answer"):
 
 
 class SetMuted(_Msg, tag="media.mute"):
+    """Mute or unmute one of the participant's own sources; a muted source is not forwarded."""
+
     id: int
     source: Source
     muted: bool
 
 
 class RequestKeyframe(_Msg, tag="media.keyframe"):
+    """Ask the relay for a fresh keyframe of a forwarded video track."""
+
     id: int
     participant_id: str
     source: Source
@@ -165,6 +195,8 @@ class RequestKeyframe(_Msg, tag="media.keyframe"):
 
 
 class HelloOk(_Msg, tag="hello.ok"):
+    """The relay accepted the hello; ``max_frame_bytes`` is its frame size limit."""
+
     id: int
     protocol: int
     server: str
@@ -172,6 +204,8 @@ class HelloOk(_Msg, tag="hello.ok"):
 
 
 class LoginOk(_Msg, tag="login.ok"):
+    """Signed in. ``token`` is empty when resuming with an existing token."""
+
     id: int
     token: str
     user: UserInfo
@@ -180,20 +214,28 @@ class LoginOk(_Msg, tag="login.ok"):
 
 
 class Ok(_Msg, tag="ok"):
+    """The request succeeded and has nothing to return."""
+
     id: int
 
 
 class Pong(_Msg, tag="pong"):
+    """Answer to ``ping`` with the relay's clock (seconds since the epoch)."""
+
     id: int
     server_time: float
 
 
 class MeetingCreated(_Msg, tag="meeting.created"):
+    """The new meeting and its join link."""
+
     id: int
     meeting: MeetingInfo
 
 
 class MeetingJoined(_Msg, tag="meeting.joined"):
+    """Seated: the meeting, one's own participant id, and everyone present. ``resumed`` is true when a kept seat was taken back."""
+
     id: int
     meeting: MeetingInfo
     participant_id: str
@@ -202,11 +244,15 @@ class MeetingJoined(_Msg, tag="meeting.joined"):
 
 
 class SessionList(_Msg, tag="session.list.ok"):
+    """Answer to ``session.list``."""
+
     id: int
     sessions: list[SessionInfo]
 
 
 class PublishAnswer(_Msg, tag="media.answer"):
+    """The relay's SDP answer for the publish connection."""
+
     id: int
     sdp: str
 
@@ -224,17 +270,23 @@ class Error(_Msg, tag="error"):
 
 
 class ParticipantJoined(_Msg, tag="participant.joined"):
+    """Someone took a seat in the meeting."""
+
     meeting_id: str
     participant: ParticipantInfo
 
 
 class ParticipantLeft(_Msg, tag="participant.left"):
+    """Someone left, was disconnected past the grace period, was removed, or the meeting ended."""
+
     meeting_id: str
     participant_id: str
     reason: Literal["left", "disconnected", "removed", "ended"] = "left"
 
 
 class ParticipantUpdated(_Msg, tag="participant.updated"):
+    """A participant's state changed (muted sources, connection dropped or back, role)."""
+
     meeting_id: str
     participant: ParticipantInfo
 
@@ -247,11 +299,15 @@ class SessionEnded(_Msg, tag="session.ended"):
 
 
 class ServerGoingAway(_Msg, tag="server.going_away"):
+    """The relay is stopping or restarting; reconnect after ``retry_after`` seconds."""
+
     message: str
     retry_after: float = 1.0
 
 
 class MeetingEnded(_Msg, tag="meeting.ended"):
+    """The host ended the meeting for everyone."""
+
     meeting_id: str
     message: str
 
