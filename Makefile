@@ -24,3 +24,19 @@ bench:
 
 clean:
 	rm -rf .parley-dev dist build *.egg-info
+
+# Installers (installer/). `make msi` builds dist/Parley-VERSION.msi with wixl from PAYLOAD, the
+# PyInstaller onedir build of the Windows runner (see .github/workflows/windows.yml).
+# `make deb` freezes the app here with PyInstaller and packages dist/parley_VERSION_amd64.deb.
+PAYLOAD ?= dist/Parley
+
+.PHONY: msi deb
+
+msi:
+	@$(PY) installer/msi/build_msi.py $(PAYLOAD)
+
+deb:
+	@installer/bootstrap.sh test
+	@$(PY) -m pip install -q -e ".[freeze]"
+	@$(PY) -m PyInstaller --noconfirm --clean --distpath dist/linux --workpath build/pyinstaller installer/parley.spec
+	@installer/deb/build.sh dist/linux/Parley
