@@ -84,7 +84,7 @@ def test_every_dependency_has_a_win_amd64_wheel(tmp_path: Path) -> None:
 
     for item in installed:
         wheel = str(item["download_info"]["url"]).rsplit("/", 1)[-1]  # type: ignore[index]
-        assert wheel.endswith((f"-win_amd64.whl", "-any.whl")), wheel
+        assert wheel.endswith(("-win_amd64.whl", "-any.whl")), wheel
     for req in direct:
         if applies(req, env):
             assert canonicalize_name(req.name) in names
