@@ -38,7 +38,7 @@ def test_a_missing_native_dependency_fails_with_its_name() -> None:
     result = run_selftest(prelude="import sys; sys.modules['mss'] = None; sys.modules['msgspec'] = None\n")
     assert result.returncode == 1
     assert "[ FAILED] mss" in result.stdout and "[ FAILED] msgspec" in result.stdout
-    assert result.stdout.rstrip().splitlines()[-1] == "FAILED: 2 required part(s) missing: msgspec, mss"
+    assert result.stdout.rstrip().splitlines()[-1] == "FAILED: 2 required part(s) missing: mss, msgspec"
 
 
 def test_missing_portaudio_is_a_warning_not_a_failure(tmp_path: Path) -> None:
