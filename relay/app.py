@@ -17,6 +17,7 @@ from relay.config import Config
 from relay.meetings import Meetings, Outbox
 from relay.ops.metrics import RelayMetrics
 from relay.ratelimit import TokenBucket
+from relay.sfu.handlers import install as install_media
 from relay.store.db import Database
 from relay.store.models import User
 from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, RateLimited, Unavailable
@@ -72,6 +73,7 @@ class Relay:
         # Called with (peer, meeting_id, participant_id) when a seat is given up, so other planes
         # (media) can free what they hold for it.
         self.on_participant_removed: list[Callable[[str, str], None]] = []
+        self.media = install_media(self)  # the media plane (relay/sfu) registers its handlers
 
     # --- lifecycle --------------------------------------------------------------------------
 

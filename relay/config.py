@@ -64,11 +64,31 @@ class LimitsConfig:
 
 
 @dataclass
+class MediaConfig:
+    # One video codec per meeting, forwarded as published: "vp8" (default) or "h264"
+    # (constrained baseline, packetization-mode 1).
+    codec: str = "vp8"
+    # Tracks (m-lines) one publish offer may carry: mic + camera + screen by default.
+    max_tracks_per_publisher: int = 3
+    # Addresses the relay gathers ICE host candidates on. Empty: every interface address plus
+    # 127.0.0.1. Give the address clients reach (e.g. ["192.0.2.10"]) on multi-homed hosts.
+    ice_addresses: list[str] = field(default_factory=list)
+    # Picture-loss requests (PLI) the relay sends one publisher's stream at most, per second.
+    pli_per_second: float = 2.0
+    # Bitrate the relay allows each published video stream (REMB), in kbit/s.
+    max_video_kbps: int = 2500
+    min_video_kbps: int = 150
+    # Seconds the relay waits for a subscribe answer before it logs and retries.
+    negotiation_timeout: float = 10.0
+
+
+@dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(".parley-data"))
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
 
     @property
     def database_url(self) -> str:
@@ -89,10 +109,15 @@ _SECTIONS: dict[str, type[Any]] = {
     "server": ServerConfig,
     "database": DatabaseConfig,
     "limits": LimitsConfig,
+    "media": MediaConfig,
 }
 
 
 def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
+    if str(expected) == "list[str]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"[{section}] {key} must be a list of strings, not {value!r}.")
+        return list(value)
     expected_type = {"int": int, "float": float, "str": str, "bool": bool}.get(str(expected), expected)
     if expected_type is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -131,4 +156,6 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
     if data_dir is not None:
         config.data_dir = Path(data_dir)
+    if config.media.codec not in ("vp8", "h264"):
+        raise ConfigError(f"[media] codec must be \"vp8\" or \"h264\", not {config.media.codec!r}.")
     return config

@@ -168,11 +168,15 @@ class PublishOffer(_Msg, tag="media.publish"):
 
 
 class SubscribeAnswer(_Msg, tag="media.subscribe_answer"):
-    """The client's SDP answer to the relay's subscribe offer of the given revision."""
+    """The client's SDP answer to the relay's subscribe offer of the given revision.
+
+    ``fingerprint`` repeats the DTLS fingerprint of the answer; the relay refuses a mismatch.
+    """
 
     id: int
     sdp: str
     revision: int
+    fingerprint: str = ""
 
 
 class SetMuted(_Msg, tag="media.mute"):
@@ -189,6 +193,13 @@ class RequestKeyframe(_Msg, tag="media.keyframe"):
     id: int
     participant_id: str
     source: Source
+
+
+class Subscribe(_Msg, tag="media.subscribe"):
+    """Ask for everyone else's media: the relay answers Ok, then pushes a `SubscribeOffer`
+    whenever what this participant receives changes."""
+
+    id: int
 
 
 # --- replies (relay -> client); each echoes the request id ---------------------------------
@@ -336,6 +347,7 @@ Request = (
     | SubscribeAnswer
     | SetMuted
     | RequestKeyframe
+    | Subscribe
 )
 Reply = HelloOk | LoginOk | Ok | Pong | MeetingCreated | MeetingJoined | SessionList | PublishAnswer | Error
 Event = (

@@ -1,0 +1,291 @@
+"""The relay's media requests, and the bookkeeping that ties media to meetings.
+
+`install(relay)` registers the handlers for publish, subscribe, mute and keyframe requests and a
+cleanup for seats that are freed. Forwarding itself happens in `relay.sfu.forwarding`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from prometheus_client import Gauge
+
+from relay.sfu import ice, sdp
+from relay.sfu.forwarding import PublishedTrack
+from relay.sfu.peers import MediaParticipant
+from shared.errors import BadRequest, LimitExceeded, NotFound
+from shared.protocol import messages as m
+
+log = logging.getLogger("parley.relay.sfu")
+
+KIND_OF_SOURCE = {"mic": "audio", "camera": "video", "screen": "video"}
+REMB_INTERVAL = 1.0
+
+
+class MediaRelay:
+    """Every participant's media on this relay, by meeting."""
+
+    def __init__(self, relay: Any) -> None:
+        self.relay = relay
+        self.config = relay.config.media
+        self.meetings: dict[str, dict[str, MediaParticipant]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        forwarded = relay.metrics.forwarded_packets
+        forwarded_bytes = relay.metrics.forwarded_bytes
+        self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
+        registry = relay.metrics.registry
+        Gauge("parley_media_participants", "Participants with media state", registry=registry).set_function(
+            lambda: sum(len(p) for p in self.meetings.values())
+        )
+        Gauge("parley_media_peer_connections", "Open media peer connections", registry=registry).set_function(
+            self.connection_count
+        )
+        Gauge("parley_media_tracks", "Published tracks being forwarded", registry=registry).set_function(
+            lambda: sum(len(mp.published) for p in self.meetings.values() for mp in p.values())
+        )
+        Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
+        ice.use_host_addresses(list(self.config.ice_addresses))
+
+    def connection_count(self) -> int:
+        return sum(
+            (mp.publish_pc is not None) + (mp.subscribe_pc is not None)
+            for p in self.meetings.values()
+            for mp in p.values()
+        )
+
+    def _count(self, kind: str, packets: int, size: int) -> None:
+        counter_packets, counter_bytes = self._counters[kind]
+        counter_packets.inc(packets)
+        counter_bytes.inc(size)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- participants ----------------------------------------------------------------------------
+
+    def participant(self, peer: Any) -> MediaParticipant:
+        if not peer.meeting_id or not peer.participant_id:
+            raise NotFound("Join a meeting before sending media.")
+        seats = self.meetings.setdefault(peer.meeting_id, {})
+        current = seats.get(peer.participant_id)
+        if current is not None and current.peer is not peer:
+            # The seat was taken back on a new connection: start its media over.
+            self.remove(peer.meeting_id, peer.participant_id)
+            current = None
+        if current is None:
+            current = MediaParticipant(peer.meeting_id, peer.participant_id, peer, codec=self.config.codec)
+            seats[peer.participant_id] = current
+        if self._ticker is None or self._ticker.done():
+            self._ticker = self._spawn(self._tick())
+        return current
+
+    def remove(self, meeting_id: str, participant_id: str) -> None:
+        """Free everything a seat holds (called by the relay when a seat is given up)."""
+        seats = self.meetings.get(meeting_id)
+        if not seats or participant_id not in seats:
+            return
+        gone = seats.pop(participant_id)
+        if not seats:
+            del self.meetings[meeting_id]
+        gone.closed = True
+        for track in gone.published.values():
+            track.close()
+        self._spawn(gone.close())
+        self.renegotiate_others(meeting_id, participant_id)
+        if not self.meetings and self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def wanted_for(self, me: MediaParticipant) -> list[PublishedTrack]:
+        seats = self.meetings.get(me.meeting_id, {})
+        return [
+            track
+            for other in seats.values()
+            if other.participant_id != me.participant_id and not other.closed
+            for track in other.published.values()
+        ]
+
+    def renegotiate(self, me: MediaParticipant) -> None:
+        if not me.subscribed or me.closed:
+            return
+        me.dirty = True
+        if me.negotiation is None or me.negotiation.done():
+            me.negotiation = self._spawn(self._negotiate(me))
+
+    async def _negotiate(self, me: MediaParticipant) -> None:
+        try:
+            await me.negotiate(lambda: self.wanted_for(me), me.peer.send_event, self.config.negotiation_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("subscribe negotiation for %s failed", me.participant_id)
+
+    def renegotiate_others(self, meeting_id: str, participant_id: str) -> None:
+        for other in self.meetings.get(meeting_id, {}).values():
+            if other.participant_id != participant_id:
+                self.renegotiate(other)
+
+    # --- handlers --------------------------------------------------------------------------------
+
+    async def on_publish(self, peer: Any, req: m.PublishOffer) -> m.Reply:
+        sdp.check_size(req.sdp)
+        me = self.participant(peer)
+        try:
+            sdp.check_fingerprint(req.sdp, req.fingerprint)
+        except Exception:
+            log.warning("refused publish offer of %s: DTLS fingerprint mismatch", me.participant_id)
+            raise
+        kinds = [k for k in sdp.media_kinds(req.sdp) if k in ("audio", "video")]
+        if len(kinds) > self.config.max_tracks_per_publisher:
+            log.warning("refused publish offer of %s: %d tracks", me.participant_id, len(kinds))
+            raise LimitExceeded(
+                "max_tracks_per_publisher",
+                self.config.max_tracks_per_publisher,
+                f"A participant may publish at most {self.config.max_tracks_per_publisher} tracks.",
+            )
+        if len(set(req.sources.values())) != len(req.sources):
+            raise BadRequest("Each source (mic, camera, screen) may be published once.")
+        try:
+            answer, receivers = await me.answer_publish(req.sdp)
+        except BadRequest as exc:
+            log.warning("refused publish offer of %s: %s", me.participant_id, exc.message)
+            raise
+        seated = self.relay.meetings.find(me.meeting_id, me.participant_id)
+        muted = dict(seated.muted) if seated is not None else {}
+        changed = False
+        live: set[str] = set()
+        for mid, receiver in receivers.items():
+            source = req.sources.get(mid)
+            if source is None or KIND_OF_SOURCE[source] != receiver._RTCRtpReceiver__kind:
+                continue
+            live.add(source)
+            existing = me.published.get(source)
+            if existing is not None and existing.receiver is receiver:
+                continue
+            if existing is not None:
+                existing.close()
+            track = PublishedTrack(
+                me.participant_id,
+                source,
+                KIND_OF_SOURCE[source],
+                receiver,
+                codec=self.config.codec,
+                pli_interval=1.0 / max(self.config.pli_per_second, 0.01),
+                count=self._count,
+            )
+            track.muted = bool(muted.get(source))
+            me.published[source] = track
+            changed = True
+        for source in list(me.published):
+            if source not in live:
+                me.published.pop(source).close()
+                changed = True
+        if changed:
+            self.renegotiate_others(me.meeting_id, me.participant_id)
+        return m.PublishAnswer(id=req.id, sdp=answer)
+
+    async def on_subscribe(self, peer: Any, req: m.Subscribe) -> m.Reply:
+        me = self.participant(peer)
+        me.subscribed = True
+        self.renegotiate(me)
+        return m.Ok(id=req.id)
+
+    async def on_subscribe_answer(self, peer: Any, req: m.SubscribeAnswer) -> m.Reply:
+        sdp.check_size(req.sdp)
+        me = self.participant(peer)
+        try:
+            sdp.check_fingerprint(req.sdp, req.fingerprint)
+        except Exception:
+            log.warning("refused subscribe answer of %s: DTLS fingerprint mismatch", me.participant_id)
+            raise
+        await me.apply_answer(req.sdp, req.revision)
+        return m.Ok(id=req.id)
+
+    async def on_set_muted(self, peer: Any, req: m.SetMuted) -> m.Reply:
+        me = self.participant(peer)
+        seated = self.relay.meetings.find(me.meeting_id, me.participant_id)
+        if seated is None:
+            raise NotFound("You are not in a meeting.")
+        seated.muted[req.source] = req.muted
+        track = me.published.get(req.source)
+        if track is not None:
+            track.muted = req.muted
+            if not req.muted:
+                for slot in track.slots:
+                    slot.need_keyframe = True
+                await track.request_keyframe()
+        meeting = self.relay.meetings.live.get(me.meeting_id)
+        if meeting is not None:
+            event = m.ParticipantUpdated(meeting_id=me.meeting_id, participant=seated.info())
+            self.relay.deliver([(p.peer, event) for p in meeting.participants.values() if p.peer is not None])
+        return m.Ok(id=req.id)
+
+    async def on_request_keyframe(self, peer: Any, req: m.RequestKeyframe) -> m.Reply:
+        me = self.participant(peer)
+        other = self.meetings.get(me.meeting_id, {}).get(req.participant_id)
+        track = other.published.get(req.source) if other is not None else None
+        if track is None:
+            raise NotFound("That participant does not publish this source.")
+        await track.request_keyframe()
+        return m.Ok(id=req.id)
+
+    # --- bitrate and keyframe upkeep ---------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        """Once a second: the relay's REMB to every video publisher, and overdue keyframe requests.
+
+        Each published stream gets its own budget (the lowest any subscriber reports, within the
+        configured bounds), so a publisher of camera and screen is not starved by one estimate.
+        """
+        while True:
+            await asyncio.sleep(REMB_INTERVAL)
+            for seats in list(self.meetings.values()):
+                for me in list(seats.values()):
+                    for track in list(me.published.values()):
+                        if track.kind != "video" or track.closed:
+                            continue
+                        with contextlib.suppress(Exception):
+                            if track.keyframe_wanted or any(s.need_keyframe for s in track.slots if s.ready):
+                                await track.request_keyframe()
+                            packet = track.remb_packet(self.remb_for(track))
+                            if packet is not None:
+                                await track.receiver._send_rtcp(packet)
+
+    def remb_for(self, track: PublishedTrack) -> int:
+        ceiling = self.config.max_video_kbps * 1000
+        reports = [s.remb_bps for s in track.slots if s.remb_bps]
+        bitrate = min([ceiling, *reports]) if reports else ceiling
+        return max(self.config.min_video_kbps * 1000, int(bitrate))
+
+    async def stop(self) -> None:
+        for meeting_id, seats in list(self.meetings.items()):
+            for participant_id in list(seats):
+                self.remove(meeting_id, participant_id)
+        tasks = list(self._tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _task_count() -> int:
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:
+        return 0
+
+
+def install(relay: Any) -> MediaRelay:
+    """Register the media handlers on ``relay`` and free a seat's media when the seat goes."""
+    media = MediaRelay(relay)
+    relay.handlers[m.PublishOffer] = media.on_publish
+    relay.handlers[m.Subscribe] = media.on_subscribe
+    relay.handlers[m.SubscribeAnswer] = media.on_subscribe_answer
+    relay.handlers[m.SetMuted] = media.on_set_muted
+    relay.handlers[m.RequestKeyframe] = media.on_request_keyframe
+    relay.on_participant_removed.append(media.remove)
+    return media

@@ -1,0 +1,106 @@
+"""RTP on the forwarding path, as bytes: keyframe detection, header rewriting, RTX wrapping.
+
+Pure functions with no aiortc state, so the hot path stays cheap and every rule is unit-tested.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_HEADER = struct.Struct("!HII")  # sequence number, timestamp, SSRC (bytes 2..12)
+
+
+def vp8_is_keyframe_start(payload: bytes) -> bool:
+    """True when ``payload`` (a VP8 RTP payload, RFC 7741) starts a keyframe.
+
+    The descriptor's S bit and partition 0 mark the first packet of a frame; bit 0 of the first
+    byte of the VP8 payload header is 0 for a keyframe.
+    """
+    size = len(payload)
+    if size < 1:
+        return False
+    first = payload[0]
+    if not first & 0x10 or first & 0x0F:
+        return False
+    pos = 1
+    if first & 0x80:
+        if size < 2:
+            return False
+        ext = payload[1]
+        pos = 2
+        if ext & 0x80:  # picture id, 7 or 15 bits
+            if size <= pos:
+                return False
+            pos += 2 if payload[pos] & 0x80 else 1
+        if ext & 0x40:  # TL0PICIDX
+            pos += 1
+        if ext & 0x30:  # TID / KEYIDX
+            pos += 1
+    if size <= pos:
+        return False
+    return not payload[pos] & 0x01
+
+
+def h264_is_keyframe_start(payload: bytes) -> bool:
+    """True when ``payload`` (an H.264 RTP payload, RFC 6184) starts an IDR picture or carries SPS."""
+    if not payload:
+        return False
+    nal = payload[0] & 0x1F
+    if nal in (5, 7):
+        return True
+    if nal == 24:  # STAP-A: 16-bit sizes, each followed by a NAL unit
+        pos = 1
+        while pos + 2 < len(payload):
+            size = (payload[pos] << 8) | payload[pos + 1]
+            if size == 0:
+                return False
+            if payload[pos + 2] & 0x1F in (5, 7):
+                return True
+            pos += 2 + size
+        return False
+    if nal == 28 and len(payload) >= 2:  # FU-A: start bit and the fragmented NAL's type
+        return bool(payload[1] & 0x80) and payload[1] & 0x1F in (5, 7)
+    return False
+
+
+def is_keyframe_start(codec: str, payload: bytes) -> bool:
+    """Keyframe detection for the meeting's codec (``"vp8"`` or ``"h264"``)."""
+    if codec == "h264":
+        return h264_is_keyframe_start(payload)
+    return vp8_is_keyframe_start(payload)
+
+
+def header_length(data: bytes | bytearray) -> int:
+    """Length of the fixed header, CSRCs and header extension of a serialized RTP packet."""
+    length = 12 + 4 * (data[0] & 0x0F)
+    if data[0] & 0x10:
+        words = (data[length + 2] << 8) | data[length + 3]
+        length += 4 + 4 * words
+    return length
+
+
+def rewrite(data: bytes, payload_type: int, sequence: int, timestamp: int, ssrc: int) -> bytes:
+    """A copy of a serialized RTP packet with a new payload type, sequence, timestamp and SSRC."""
+    buf = bytearray(data)
+    buf[1] = (buf[1] & 0x80) | payload_type
+    _HEADER.pack_into(buf, 2, sequence, timestamp, ssrc)
+    return bytes(buf)
+
+
+def wrap_rtx(data: bytes, rtx_payload_type: int, rtx_sequence: int, rtx_ssrc: int) -> bytes:
+    """RFC 4588 retransmission of a serialized packet: RTX header, original sequence, payload."""
+    hlen = header_length(data)
+    original_seq = data[2:4]
+    buf = bytearray(data[:hlen])
+    buf[1] = (buf[1] & 0x80) | rtx_payload_type
+    struct.pack_into("!H", buf, 2, rtx_sequence)
+    struct.pack_into("!I", buf, 8, rtx_ssrc)
+    return bytes(buf) + original_seq + data[hlen:]
+
+
+def seq_add(a: int, b: int) -> int:
+    return (a + b) & 0xFFFF
+
+
+def ts_add(a: int, b: int) -> int:
+    return (a + b) & 0xFFFFFFFF

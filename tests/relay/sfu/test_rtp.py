@@ -1,0 +1,73 @@
+"""The byte-level rules of forwarding: keyframes, header rewriting, RTX."""
+
+from __future__ import annotations
+
+import struct
+
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+from relay.sfu import rtp
+
+
+def test_vp8_keyframe_needs_start_of_partition_zero_and_key_bit() -> None:
+    assert rtp.vp8_is_keyframe_start(bytes([0x10, 0x00]))  # S=1, PID=0, P bit 0
+    assert not rtp.vp8_is_keyframe_start(bytes([0x10, 0x01]))  # interframe
+    assert not rtp.vp8_is_keyframe_start(bytes([0x00, 0x00]))  # continuation
+    assert not rtp.vp8_is_keyframe_start(bytes([0x11, 0x00]))  # partition 1
+    # X, I with a 15-bit picture id, then the VP8 header
+    assert rtp.vp8_is_keyframe_start(bytes([0x90, 0x80, 0x81, 0x23, 0x00]))
+    assert not rtp.vp8_is_keyframe_start(bytes([0x90, 0x80, 0x81, 0x23, 0x01]))
+    # X, I (7-bit), L, T
+    assert rtp.vp8_is_keyframe_start(bytes([0x90, 0xE0, 0x05, 0x01, 0x40, 0x00]))
+
+
+def test_vp8_keyframe_detection_survives_garbage() -> None:
+    for data in (b"", b"\x90", b"\x90\x80", b"\x90\x80\x81", b"\x10", bytes(range(256))):
+        rtp.vp8_is_keyframe_start(data)
+
+
+def test_h264_keyframes() -> None:
+    assert rtp.h264_is_keyframe_start(bytes([0x65, 0x88]))  # IDR
+    assert rtp.h264_is_keyframe_start(bytes([0x67, 0x42]))  # SPS
+    assert not rtp.h264_is_keyframe_start(bytes([0x41, 0x9A]))  # non-IDR slice
+    stap = bytes([0x78]) + struct.pack("!H", 2) + bytes([0x67, 0x42]) + struct.pack("!H", 1) + bytes([0x68])
+    assert rtp.h264_is_keyframe_start(stap)
+    assert rtp.h264_is_keyframe_start(bytes([0x7C, 0x85, 0x00]))  # FU-A start of IDR
+    assert not rtp.h264_is_keyframe_start(bytes([0x7C, 0x05, 0x00]))  # FU-A middle
+    assert not rtp.h264_is_keyframe_start(bytes([0x78, 0x00, 0x00]))
+    assert rtp.is_keyframe_start("h264", bytes([0x65])) and rtp.is_keyframe_start("vp8", bytes([0x10, 0x00]))
+
+
+def _packet() -> tuple[bytes, HeaderExtensionsMap]:
+    packet = RtpPacket(payload_type=97, sequence_number=65535, timestamp=123, ssrc=0x11111111, marker=1)
+    packet.payload = b"payload"
+    ext = HeaderExtensionsMap()
+    ext._HeaderExtensionsMap__ids.abs_send_time = 3  # type: ignore[attr-defined]
+    packet.extensions.abs_send_time = 0x123456
+    return packet.serialize(ext), ext
+
+
+def test_rewrite_changes_only_the_forwarding_fields() -> None:
+    data, ext = _packet()
+    out = rtp.rewrite(data, 100, 7, 0xFFFFFFFF, 0x22222222)
+    parsed = RtpPacket.parse(out, ext)
+    fields = (parsed.payload_type, parsed.sequence_number, parsed.timestamp, parsed.ssrc)
+    assert fields == (100, 7, 0xFFFFFFFF, 0x22222222)
+    assert parsed.marker == 1 and parsed.payload == b"payload"
+    assert parsed.extensions.abs_send_time == 0x123456
+    assert rtp.header_length(out) == len(out) - len(b"payload")
+
+
+def test_rtx_wrapping_round_trips_through_aiortc() -> None:
+    from aiortc.rtp import unwrap_rtx
+
+    data, ext = _packet()
+    wrapped = RtpPacket.parse(rtp.wrap_rtx(data, 98, 500, 0x33333333), ext)
+    assert (wrapped.payload_type, wrapped.sequence_number, wrapped.ssrc) == (98, 500, 0x33333333)
+    original = unwrap_rtx(wrapped, payload_type=97, ssrc=0x11111111)
+    assert original.sequence_number == 65535 and original.payload == b"payload"
+
+
+def test_wraparound_helpers() -> None:
+    assert rtp.seq_add(65535, 2) == 1
+    assert rtp.ts_add(0xFFFFFFFF, 1) == 0
