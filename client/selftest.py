@@ -151,9 +151,30 @@ def check_qt() -> Check:
     return Check("qt", OK, f"QApplication on the '{platform_name}' platform paints widgets")
 
 
-def run_self_test(stream: TextIO = sys.stdout) -> int:
-    """Check this installation, print a report to ``stream``; 0 when everything required works."""
+def _console_stream() -> TextIO:
+    """Standard output, or for the windowed Parley.exe (no stdout) the console it was started from,
+    or else a report file in the temp folder (its path is the last line of the report)."""
+    if sys.stdout is not None:
+        return sys.stdout
+    if sys.platform == "win32":
+        import ctypes
+
+        if ctypes.windll.kernel32.AttachConsole(-1):  # type: ignore[attr-defined]
+            return open("CONOUT$", "w", encoding="utf-8")
+    import tempfile
+
+    return open(os.path.join(tempfile.gettempdir(), "parley-self-test.txt"), "w", encoding="utf-8")
+
+
+def run_self_test(stream: TextIO | None = None) -> int:
+    """Check this installation, print a report to ``stream`` (default: standard output).
+
+    Returns 0 when every required part works (devices may be missing), 1 otherwise.
+    """
     from shared.version import __version__
+
+    if stream is None:
+        stream = _console_stream()
 
     started = time.monotonic()
     frozen = " (frozen)" if getattr(sys, "frozen", False) else ""
