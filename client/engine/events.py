@@ -63,6 +63,29 @@ class Disconnected:
     message: str
 
 
+@dataclass(frozen=True)
+class RemoteTrackAdded:
+    """Someone's mic, camera or screen now arrives on the subscribe connection."""
+
+    participant_id: str
+    source: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RemoteTrackRemoved:
+    participant_id: str
+    source: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MediaFailed:
+    """Media could not start or a device failed; ``message`` is a sentence for people."""
+
+    message: str
+
+
 EngineEvent = (
     Connected
     | SignedIn
@@ -73,4 +96,7 @@ EngineEvent = (
     | ParticipantLeft
     | ServerGoingAway
     | Disconnected
+    | RemoteTrackAdded
+    | RemoteTrackRemoved
+    | MediaFailed
 )

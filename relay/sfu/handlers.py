@@ -138,7 +138,7 @@ class MediaRelay:
         sdp.check_size(req.sdp)
         me = self.participant(peer)
         try:
-            sdp.check_fingerprint(req.sdp, req.fingerprint)
+            offer = sdp.pin_fingerprint(req.sdp, req.fingerprint)
         except Exception:
             log.warning("refused publish offer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
@@ -153,7 +153,7 @@ class MediaRelay:
         if len(set(req.sources.values())) != len(req.sources):
             raise BadRequest("Each source (mic, camera, screen) may be published once.")
         try:
-            answer, receivers = await me.answer_publish(req.sdp)
+            answer, receivers = await me.answer_publish(offer)
         except BadRequest as exc:
             log.warning("refused publish offer of %s: %s", me.participant_id, exc.message)
             raise
@@ -201,11 +201,11 @@ class MediaRelay:
         sdp.check_size(req.sdp)
         me = self.participant(peer)
         try:
-            sdp.check_fingerprint(req.sdp, req.fingerprint)
+            answer = sdp.pin_fingerprint(req.sdp, req.fingerprint)
         except Exception:
             log.warning("refused subscribe answer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
-        await me.apply_answer(req.sdp, req.revision)
+        await me.apply_answer(answer, req.revision)
         return m.Ok(id=req.id)
 
     async def on_set_muted(self, peer: Any, req: m.SetMuted) -> m.Reply:

@@ -98,7 +98,6 @@ class MediaParticipant:
     def ensure_subscribe_pc(self) -> RTCPeerConnection:
         if self.subscribe_pc is None:
             self.subscribe_pc = new_peer_connection()
-            self.channels.append(self.subscribe_pc.createDataChannel("parley"))
         return self.subscribe_pc
 
     def assign(self, wanted: list[PublishedTrack]) -> None:
@@ -123,6 +122,10 @@ class MediaParticipant:
                 transceiver.setCodecPreferences(codec_preferences(track.kind, self.codec))
                 slot = Slot(self.participant_id, track.kind, transceiver.sender, transceiver)
                 self.slots.append(slot)
+                if not self.channels:
+                    # After the first m-line: aiortc 1.16 with MAX_BUNDLE does not start ICE when
+                    # the data channel's m-line comes first.
+                    self.channels.append(pc.createDataChannel("parley"))
             slot.pending = track
             # Label the m-line's msid by publisher (aiortc shares one stream id per connection).
             slot.sender._stream_id = track.participant_id
@@ -144,7 +147,10 @@ class MediaParticipant:
         """Offer until the slots match what this participant should receive. One run at a time."""
         while self.dirty and not self.closed:
             self.dirty = False
-            self.assign(wanted())
+            tracks = wanted()
+            if not tracks and not self.slots:
+                return  # nothing to offer yet
+            self.assign(tracks)
             pc = self.ensure_subscribe_pc()
             offer = await pc.createOffer()
             await pc.setLocalDescription(offer)

@@ -23,11 +23,25 @@ def sdp_fingerprints(sdp: str) -> set[str]:
     return {normalize_fingerprint(f"{alg} {digest}") for alg, digest in _FINGERPRINT.findall(sdp)}
 
 
-def check_fingerprint(sdp: str, claimed: str) -> None:
-    """Refuse an SDP whose DTLS fingerprints are missing or differ from the one sent alongside it."""
+def pin_fingerprint(sdp: str, claimed: str) -> str:
+    """The SDP with only the DTLS fingerprint sent alongside it, or Forbidden.
+
+    aiortc accepts a certificate that matches any listed fingerprint (it lists sha-256, -384 and
+    -512), so every other line is removed: the DTLS handshake then succeeds only with the
+    certificate the signed-in client vouched for.
+    """
+    wanted = normalize_fingerprint(claimed) if claimed else ""
     found = sdp_fingerprints(sdp)
-    if not claimed or not found or found != {normalize_fingerprint(claimed)}:
+    same_algorithm = {f for f in found if f.split()[0] == wanted.split(" ")[0]} if wanted else set()
+    if not wanted or same_algorithm != {wanted}:
         raise Forbidden("The DTLS fingerprint in the SDP does not match the one sent over the signed-in connection.")
+    kept = []
+    for line in sdp.splitlines(keepends=True):
+        match = _FINGERPRINT.match(line.rstrip("\r\n"))
+        if match and normalize_fingerprint(f"{match.group(1)} {match.group(2)}") != wanted:
+            continue
+        kept.append(line)
+    return "".join(kept)
 
 
 def media_kinds(sdp: str) -> list[str]:
