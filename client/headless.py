@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
+from client.engine.media.session import MediaSession
 from shared.errors import ParleyError, Unauthorized
 from shared.links import MeetingLink
 
@@ -44,8 +46,12 @@ class HeadlessOptions:
 def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
     if isinstance(event, ev.ParticipantChanged):
         p = event.participant
-        return {"event": f"participant_{event.change}", "name": p.display_name, "id": p.participant_id,
-                "connected": p.connected}
+        return {
+            "event": f"participant_{event.change}",
+            "name": p.display_name,
+            "id": p.participant_id,
+            "connected": p.connected,
+        }
     if isinstance(event, ev.ParticipantLeft):
         return {"event": "participant_left", "name": event.participant.display_name, "reason": event.reason}
     if isinstance(event, ev.MeetingJoined):
@@ -58,7 +64,40 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": "server_going_away", "message": event.message}
     if isinstance(event, ev.Disconnected):
         return {"event": "disconnected", "message": event.message}
+    if isinstance(event, (ev.RemoteTrackAdded, ev.RemoteTrackRemoved)):
+        name = "track_added" if isinstance(event, ev.RemoteTrackAdded) else "track_removed"
+        return {"event": name, "participant": event.participant_id, "source": event.source}
+    if isinstance(event, ev.MediaFailed):
+        return {"event": "media_failed", "message": event.message}
     return None
+
+
+def _size(value: str, default: tuple[int, int, float]) -> tuple[int, int, float]:
+    """``WIDTHxHEIGHT[@FPS]`` (from the environment, for tests and benchmarks)."""
+    if not value:
+        return default
+    size, _, fps = value.partition("@")
+    width, _, height = size.partition("x")
+    return int(width), int(height), float(fps or default[2])
+
+
+def _media_session(client: ParleyClient, options: HeadlessOptions) -> MediaSession:
+    # PARLEY_VIDEO=640x360@15 and PARLEY_SCREEN_VIDEO=... shrink synthetic media for tests and
+    # load generation; PARLEY_SCREEN_MONITOR=0 shares a synthetic screen where there is none.
+    w, h, fps = _size(os.environ.get("PARLEY_VIDEO", ""), (1280, 720, 30.0))
+    sw, sh, sfps = _size(os.environ.get("PARLEY_SCREEN_VIDEO", ""), (1920, 1080, 15.0))
+    return MediaSession(
+        client,
+        camera=options.camera,
+        mic=options.mic,
+        screen=options.screen,
+        screen_monitor=int(os.environ.get("PARLEY_SCREEN_MONITOR", "1")),
+        playback=os.environ.get("PARLEY_PLAYBACK", "1") != "0",
+        video_size=(w, h),
+        fps=fps,
+        screen_size=(sw, sh),
+        screen_fps=sfps,
+    )
 
 
 async def run_participant(options: HeadlessOptions) -> int:
@@ -88,6 +127,7 @@ async def run_participant(options: HeadlessOptions) -> int:
             loop.add_signal_handler(sig, stop.set)
 
     started = time.monotonic()
+    media: MediaSession | None = None
     stats: dict[str, Any] = {"participant": name, "join_to_first_frame_s": None, "remote_tracks": []}
     try:
         await client.connect()
@@ -107,12 +147,18 @@ async def run_participant(options: HeadlessOptions) -> int:
         join_started = time.monotonic()
         await client.join(link.meeting_id)
         stats["join_s"] = round(time.monotonic() - join_started, 3)
+        media = _media_session(client, options)
+        media.joined_at = join_started
+        await media.start()
         if options.duration is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), options.duration)
         else:
             await stop.wait()
         stats["participants_seen"] = sorted(p.display_name for p in client.participants.values())
+        stats.update(media.stats())
+        await media.stop()
+        media = None
         await client.leave()
         return 0
     except ParleyError as exc:
@@ -122,6 +168,10 @@ async def run_participant(options: HeadlessOptions) -> int:
         print(f"parley: {describe_error(exc)}", file=sys.stderr)
         return 1
     finally:
+        if media is not None:
+            with contextlib.suppress(Exception):
+                stats.update(media.stats())
+                await media.stop()
         stats["duration_s"] = round(time.monotonic() - started, 3)
         if options.stats_path is not None:
             options.stats_path.write_text(json.dumps(stats, indent=2))

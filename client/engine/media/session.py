@@ -172,8 +172,16 @@ class MediaSession:
         return {
             "participant": name,
             "join_to_first_frame_s": first,
-            "remote_tracks": [s.report() for s in self.stats_by_track.values()],
+            "remote_tracks": [self._report(s) for s in self.stats_by_track.values()],
         }
+
+    def _report(self, stats: TrackStats) -> dict[str, Any]:
+        report = stats.report()
+        known = self.client.participants.get(stats.participant)
+        report["participant_id"] = stats.participant
+        if known is not None:
+            report["participant"] = known.display_name
+        return report
 
     # --- sources ---------------------------------------------------------------------------------
 
