@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import ROOT
 from tests.media_fixtures import frames, join, leave, metric, start_media_relay, wait_until
 

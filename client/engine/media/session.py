@@ -292,6 +292,8 @@ class MediaSession:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if not self.started:
+                    return
                 log.exception("subscribe offer %d failed", offer.revision)
                 self._emit(ev.MediaFailed(message=f"Receiving media failed: {exc}"))
 
