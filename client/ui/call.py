@@ -64,6 +64,7 @@ def quality_of(stats: dict[str, Any]) -> str:
 class CallView(QWidget):
     left_meeting = Signal()
     settings_requested = Signal()
+    title_changed = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,6 +279,7 @@ class CallView(QWidget):
             meeting = await self.ctx.session.join(options.meeting_id)
             if meeting.title:
                 self.title.setText(meeting.title)
+                self.title_changed.emit(meeting.title)
             client = self.ctx.session.client
             await self.ctx.media.start(
                 client, camera=options.camera, mic=options.mic, camera_on=options.camera_on, mic_on=options.mic_on

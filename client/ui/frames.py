@@ -36,9 +36,9 @@ def frame_to_image(frame: Any, box: tuple[int, int]) -> QImage:
     """Scale ``frame`` (an av.VideoFrame) to fit ``box`` and return an RGB QImage that owns its pixels."""
     w, h = fit_size(frame.width, frame.height, *box)
     rgb = frame.reformat(width=w, height=h, format="rgb24")
-    array = rgb.to_ndarray()
-    image = QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGB888)
-    return image.copy()  # detach from the numpy buffer before it is freed
+    plane = rgb.planes[0]  # rows may be padded: pass the plane's stride rather than assume w * 3
+    image = QImage(memoryview(plane), w, h, plane.line_size, QImage.Format.Format_RGB888)
+    return image.copy()  # detach from the frame's buffer before it is freed
 
 
 class FrameConverter:

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.prejoin.join_requested.connect(self._join)
         self.prejoin.cancelled.connect(lambda: self.show_view(self.home))
         self.call.left_meeting.connect(self._left_meeting)
+        self.call.title_changed.connect(lambda _t: self.show_view(self.stack.currentWidget()))
         ctx.session.meeting_left.connect(self._meeting_left_message)
         QShortcut(QKeySequence("Ctrl+,"), self, activated=self.open_settings)
         QShortcut(QKeySequence("Escape"), self.prejoin, activated=self.prejoin.cancel)
