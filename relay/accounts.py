@@ -179,7 +179,8 @@ class Accounts:
                 extra = row.failures - lim.login_free_failures
                 if extra > 0:
                     row.next_attempt_at = now + min(lim.login_max_delay_seconds, 0.5 * 2 ** (extra - 1))
-                if row.failures >= lim.login_lock_after:
+                lock_after = lim.login_lock_after if key.startswith("user:") else lim.login_address_lock_after
+                if row.failures >= lock_after:
                     row.locked_until = now + lim.login_lock_seconds
                     s.add(AuditEntry(at=now, actor="relay", action="login.locked", target=key))
 

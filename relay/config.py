@@ -53,6 +53,8 @@ class LimitsConfig:
     login_free_failures: int = 3
     login_max_delay_seconds: float = 8.0
     login_lock_after: int = 10
+    # An address (an office behind NAT) is shared by many people: lock it later than an account.
+    login_address_lock_after: int = 50
     login_window_seconds: float = 900.0
     login_lock_seconds: float = 900.0
     session_ttl_hours: float = 72.0

@@ -7,6 +7,7 @@ thing), reads the port and fingerprint it prints, and stops it with SIGTERM at t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import os
@@ -109,9 +110,23 @@ class RunningRelay:
         return relay_cli(*args, *extra, data_dir=self.data_dir, stdin=stdin, check=check)
 
     def add_user(self, name: str | None = None, password: str = "correct horse", display: str | None = None) -> str:
+        """Add an account straight into the relay's database (the CLI path has its own tests)."""
         name = name or unique_name()
-        args = ["user", "add", name] + (["--display-name", display] if display else [])
-        self.cli(*args, stdin=password + "\n")
+
+        async def add() -> None:
+            from relay.accounts import Accounts
+            from relay.config import load_config
+            from relay.store.db import Database
+
+            config = load_config(self.config_path, data_dir=self.data_dir)
+            db = Database(config.database_url)
+            try:
+                await Accounts(db, config.limits).add_user(name, password, display or "")
+            finally:
+                await db.close()
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, add()).result(timeout=60)
         return name
 
     def create_meeting(self, host: str, title: str = "") -> str:
