@@ -45,7 +45,7 @@ Maintainer: Parley maintainers <parley@localhost>
 Installed-Size: $size
 Section: net
 Priority: optional
-Depends: libc6 (>= 2.31), libportaudio2, libasound2, libegl1, libgl1, libglib2.0-0, libfontconfig1, libfreetype6, libdbus-1-3, libx11-6, libx11-xcb1, libxkbcommon0, libxkbcommon-x11-0, libxcb1, libxcb-cursor0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, libxcb-render-util0, libxcb-shape0, libxcb-xfixes0, libxcb-xkb1
+Depends: libc6 (>= 2.31), libportaudio2, libasound2, libegl1, libgl1, libglx0, libglvnd0, libglib2.0-0, libfontconfig1, libfreetype6, libdbus-1-3, libx11-6, libx11-xcb1, libxkbcommon0, libxkbcommon-x11-0, libxcb1, libxcb-cursor0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, libxcb-render-util0, libxcb-shape0, libxcb-xfixes0, libxcb-xkb1
 Recommends: libasound2-plugins, pulseaudio | pipewire-pulse, xdg-utils
 Homepage: https://parley.invalid/
 Description: Parley meetings desktop client
@@ -54,16 +54,17 @@ Description: Parley meetings desktop client
  Machine policy and settings are read from /etc/parley (see
  /usr/share/doc/parley/examples).
 EOF
-# Register the desktop file and the parley:// handler with the desktop database.
+# Register the desktop file and the parley:// handler with the desktop database. DPKG_ROOT is set
+# by dpkg when it installs into another root (--root with --force-script-chrootless).
 for script in postinst postrm; do
   cat > "$pkg/DEBIAN/$script" <<'EOF'
 #!/bin/sh
 set -e
 if command -v update-desktop-database >/dev/null 2>&1; then
-  update-desktop-database -q /usr/share/applications || true
+  update-desktop-database -q "${DPKG_ROOT:-}/usr/share/applications" || true
 fi
-if command -v gtk-update-icon-cache >/dev/null 2>&1; then
-  gtk-update-icon-cache -q -t /usr/share/icons/hicolor || true
+if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f "${DPKG_ROOT:-}/usr/share/icons/hicolor/index.theme" ]; then
+  gtk-update-icon-cache -q -t "${DPKG_ROOT:-}/usr/share/icons/hicolor" || true
 fi
 EOF
   chmod 755 "$pkg/DEBIAN/$script"
@@ -71,5 +72,8 @@ done
 
 mkdir -p "$out"
 deb=$out/parley_${deb_version}_${arch}.deb
-dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+# zstd -9: 6 s for the ~380 MB onedir on 2 cores (xz -6 takes 4 minutes for 20% less). Debian 12
+# and Ubuntu 21.10 or later read it; DEB_COMPRESSION="-Zxz -z6" makes a .deb older dpkg can read.
+# shellcheck disable=SC2086
+dpkg-deb --root-owner-group ${DEB_COMPRESSION:--Zzstd -z9} --build "$pkg" "$deb" >/dev/null
 echo "$deb"
