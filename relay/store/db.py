@@ -24,10 +24,9 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+def head_revisions() -> set[str]:
+    """The newest revision(s) of the schema (several while parallel branches await a merge)."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,14 +54,14 @@ class Database:
         """Bring the schema to the newest revision (idempotent)."""
 
         def upgrade(connection: Connection) -> None:
-            command.upgrade(alembic_config(connection), "head")
+            command.upgrade(alembic_config(connection), "heads")
 
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade)
 
-    async def current_revision(self) -> str | None:
-        def read(connection: Connection) -> str | None:
-            return MigrationContext.configure(connection).get_current_revision()
+    async def current_revisions(self) -> set[str]:
+        def read(connection: Connection) -> set[str]:
+            return set(MigrationContext.configure(connection).get_current_heads())
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(read)

@@ -11,7 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from relay.accounts import Accounts, hash_token
 from relay.config import LimitsConfig
-from relay.store.db import Database, head_revision
+from relay.store.db import Database, head_revisions
 from relay.store.models import Base
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
@@ -33,7 +33,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def test_migrations_build_exactly_the_models(db: Database, tmp_path: Path) -> None:
-    assert await db.current_revision() == head_revision()
+    assert await db.current_revisions() == head_revisions()
     await db.migrate()  # idempotent
 
     def compare(connection: object) -> list[object]:
