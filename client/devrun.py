@@ -139,7 +139,10 @@ def headless_demo(link: str, fingerprint: str) -> int:
         stats = json.loads(path.read_text())
         print(f"  {stats['participant']} (first frame {stats.get('join_to_first_frame_s')} s after joining):")
         for track in stats.get("remote_tracks", []):
-            line = f"    from {track['participant']:<14} {track['source']:<6} {track['kind']:<5} {track['frames']:>5} frames"
+            line = (
+                f"    from {track['participant']:<14} {track['source']:<6} {track['kind']:<5}"
+                f" {track['frames']:>5} frames"
+            )
             if track["kind"] == "video":
                 line += f"  {track['width']}x{track['height']} @ {track['fps']} fps"
             if track.get("latency_ms_p50") is not None:

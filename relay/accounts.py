@@ -115,7 +115,9 @@ class Accounts:
             await s.execute(update(User).where(User.id == user.id).values(suspended=suspended, updated_at=now))
             if suspended:
                 await s.execute(
-                    update(Session).where(Session.user_id == user.id, Session.revoked_at.is_(None)).values(revoked_at=now)
+                    update(Session)
+                    .where(Session.user_id == user.id, Session.revoked_at.is_(None))
+                    .values(revoked_at=now)
                 )
                 s.add(AdminEvent(at=now, kind="user_suspended", user_id=user.id))
             s.add(
@@ -132,9 +134,7 @@ class Accounts:
         password_hash = await asyncio.to_thread(_hasher.hash, password)
         now = self.clock()
         async with self.db.sessions() as s, s.begin():
-            await s.execute(
-                update(User).where(User.id == user.id).values(password_hash=password_hash, updated_at=now)
-            )
+            await s.execute(update(User).where(User.id == user.id).values(password_hash=password_hash, updated_at=now))
             # A new password ends every sign-in made with the old one.
             await s.execute(
                 update(Session).where(Session.user_id == user.id, Session.revoked_at.is_(None)).values(revoked_at=now)
@@ -171,7 +171,9 @@ class Accounts:
             for key in keys:
                 row = await s.get(LoginThrottle, key)
                 if row is None:
-                    row = LoginThrottle(key=key, failures=0, window_started_at=now, next_attempt_at=0.0, locked_until=0.0)
+                    row = LoginThrottle(
+                        key=key, failures=0, window_started_at=now, next_attempt_at=0.0, locked_until=0.0
+                    )
                     s.add(row)
                 if now - row.window_started_at > lim.login_window_seconds:
                     row.failures, row.window_started_at = 0, now

@@ -22,7 +22,6 @@ from relay.store.db import Database
 from relay.store.models import User
 from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, RateLimited, Unavailable
 from shared.protocol import messages as m
-from shared.version import __version__
 
 log = logging.getLogger("parley.relay")
 

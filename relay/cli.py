@@ -64,7 +64,9 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(Path(args.config) if args.config else None, data_dir=Path(args.data_dir) if args.data_dir else None)
+    return load_config(
+        Path(args.config) if args.config else None, data_dir=Path(args.data_dir) if args.data_dir else None
+    )
 
 
 def runtime_info(config: Config) -> dict[str, Any] | None:

@@ -159,5 +159,5 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
     if data_dir is not None:
         config.data_dir = Path(data_dir)
     if config.media.codec not in ("vp8", "h264"):
-        raise ConfigError(f"[media] codec must be \"vp8\" or \"h264\", not {config.media.codec!r}.")
+        raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
     return config

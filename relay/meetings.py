@@ -141,7 +141,10 @@ class Meetings:
                 )
             existing.peer = peer
             existing.disconnected_at = None
-            outbox += [(p.peer, m.ParticipantUpdated(meeting.meeting_id, existing.info())) for p in meeting.others(existing.participant_id)]
+            outbox += [
+                (p.peer, m.ParticipantUpdated(meeting.meeting_id, existing.info()))
+                for p in meeting.others(existing.participant_id)
+            ]
             return meeting, existing, True, outbox
         limits = self.config.limits
         if len(meeting.participants) >= limits.participants_per_meeting:

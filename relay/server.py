@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import signal
-import ssl
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -35,7 +34,6 @@ from shared.protocol.session import (
     RequestReceived,
     Role,
     SignallingSession,
-    encode,
 )
 from shared.version import __version__
 
@@ -285,4 +283,3 @@ async def run(config: Config, *, ready: Callable[[RelayServer], Awaitable[None] 
             await result
     await stop.wait()
     await server.stop()
-

@@ -80,8 +80,7 @@ class Unavailable(ParleyError):
 
 
 _BY_CODE: dict[ErrorCode, type[ParleyError]] = {
-    cls.code: cls
-    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable)
+    cls.code: cls for cls in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable)
 }
 
 

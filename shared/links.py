@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from shared.limits import MAX_MEETING_ID_LENGTH
 
 DEFAULT_PORT = 8443
-_MEETING_ID = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_MEETING_ID_LENGTH)
+_MEETING_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_MEETING_ID_LENGTH}}}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]")
 
 

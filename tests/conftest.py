@@ -34,7 +34,9 @@ def unique_name(prefix: str = "user") -> str:
     return f"{prefix}{os.getpid()}x{next(_names)}"
 
 
-def relay_cli(*args: str, data_dir: Path, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def relay_cli(
+    *args: str, data_dir: Path, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run ``parley-relay ARGS --data-dir DIR`` as operators do."""
     result = subprocess.run(
         [PYTHON, "-m", "relay.cli", *args, "--data-dir", str(data_dir)],

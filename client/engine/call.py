@@ -238,4 +238,3 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, (OSError, asyncio.TimeoutError)):
         return "The network failed. Check your connection and try again."
     return "Something went wrong. Try again; if it keeps happening, tell your administrator."
-

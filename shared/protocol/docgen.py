@@ -51,7 +51,9 @@ connection and per account; a connection that keeps sending bad frames is closed
 """
 
 CODE_TEXT = {
-    ErrorCode.BAD_REQUEST: "the frame is not valid JSON, has an unknown type or wrong field types, or the request makes no sense now",
+    ErrorCode.BAD_REQUEST: (
+        "the frame is not valid JSON, has an unknown type or wrong field types, or the request makes no sense now"
+    ),
     ErrorCode.UNAUTHORIZED: "not signed in, wrong password, or the sign-in ended",
     ErrorCode.FORBIDDEN: "signed in, but not allowed (suspended account, host-only action)",
     ErrorCode.NOT_FOUND: "no such meeting, session or participant (or not yours)",
@@ -79,7 +81,8 @@ def _type_name(tp: object) -> str:
         return f"[{tp.__name__}](#{tp.__name__.lower()})"
     if tp is typing.Any:
         return "any"
-    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(tp, str(tp))  # type: ignore[call-overload]
+    names: dict[object, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
+    return names.get(tp, str(tp))
 
 
 def _fields(cls: type[msgspec.Struct]) -> str:
@@ -102,7 +105,7 @@ def _doc(cls: type) -> str:
     return inspect.cleandoc(own) if own else ""
 
 
-def _section(title: str, classes: tuple[type[msgspec.Struct], ...]) -> list[str]:
+def _section(title: str, classes: tuple[type[m._Msg], ...]) -> list[str]:
     out = [f"## {title}", ""]
     for cls in classes:
         out += [f"### `{m.tag_of(cls)}`", "", f"`{cls.__name__}`. {_doc(cls)}".rstrip(), ""]
@@ -116,9 +119,16 @@ def render() -> str:
     lines += _section("Requests (client → relay)", m.REQUEST_TYPES)
     lines += _section("Replies (relay → client)", m.REPLY_TYPES)
     lines += _section("Events (relay → client)", m.EVENT_TYPES)
-    values = [m.UserInfo, m.ParticipantInfo, m.MeetingInfo, m.SessionInfo, m.TrackInfo]
-    values += [v for v in vars(m).values() if isinstance(v, type) and issubclass(v, msgspec.Struct)
-               and v not in values and v not in m.ALL_TYPES and not v.__name__.startswith("_")]
+    values: list[type[msgspec.Struct]] = [m.UserInfo, m.ParticipantInfo, m.MeetingInfo, m.SessionInfo, m.TrackInfo]
+    values += [
+        v
+        for v in vars(m).values()
+        if isinstance(v, type)
+        and issubclass(v, msgspec.Struct)
+        and v not in values
+        and v not in m.ALL_TYPES
+        and not v.__name__.startswith("_")
+    ]
     lines += ["## Value types", ""]
     for cls in values:
         lines += [f"#### {cls.__name__}", "", _doc(cls), "", _fields(cls), ""]

@@ -11,6 +11,7 @@ step with this module.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal
 
 import msgspec
@@ -37,7 +38,11 @@ class UserInfo(msgspec.Struct):
 
 
 class ParticipantInfo(msgspec.Struct):
-    """A seat in a meeting. ``muted`` maps sources to whether they are muted; ``connected`` is false during the reconnect grace period."""
+    """A seat in a meeting.
+
+    ``muted`` maps sources to whether they are muted; ``connected`` is false during the reconnect
+    grace period.
+    """
 
     participant_id: str
     user_id: str
@@ -245,7 +250,10 @@ class MeetingCreated(_Msg, tag="meeting.created"):
 
 
 class MeetingJoined(_Msg, tag="meeting.joined"):
-    """Seated: the meeting, one's own participant id, and everyone present. ``resumed`` is true when a kept seat was taken back."""
+    """Seated: the meeting, one's own participant id, and everyone present.
+
+    ``resumed`` is true when a kept seat was taken back.
+    """
 
     id: int
     meeting: MeetingInfo
@@ -361,9 +369,9 @@ Event = (
 )
 Message = Request | Reply | Event
 
-REQUEST_TYPES: tuple[type[_Msg], ...] = Request.__args__  # type: ignore[attr-defined]
-REPLY_TYPES: tuple[type[_Msg], ...] = Reply.__args__  # type: ignore[attr-defined]
-EVENT_TYPES: tuple[type[_Msg], ...] = Event.__args__  # type: ignore[attr-defined]
+REQUEST_TYPES: tuple[type[_Msg], ...] = typing.get_args(Request)
+REPLY_TYPES: tuple[type[_Msg], ...] = typing.get_args(Reply)
+EVENT_TYPES: tuple[type[_Msg], ...] = typing.get_args(Event)
 ALL_TYPES: tuple[type[_Msg], ...] = REQUEST_TYPES + REPLY_TYPES + EVENT_TYPES
 
 # Requests a connection may send before it has signed in.

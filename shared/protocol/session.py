@@ -286,6 +286,6 @@ class SignallingSession:
                     self.state = State.OPEN
                     self.peer_protocol = message.protocol
                     self._events.append(HandshakeCompleted(peer=message.server, protocol=message.protocol))
-            self._events.append(ReplyReceived(request_id=request_id, reply=message))
+            self._events.append(ReplyReceived(request_id=request_id, reply=message))  # type: ignore[arg-type]
             return
-        self._events.append(PushReceived(event=message))  # type: ignore[arg-type]
+        self._events.append(PushReceived(event=message))

@@ -82,9 +82,7 @@ def _ca_and_server_cert(tmp_path: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -128,11 +126,13 @@ async def test_ca_signed_certificate_from_config_is_trusted(tmp_path: Path, make
 
 async def test_unreachable_server_is_a_sentence() -> None:
     client = SignallingClient("127.0.0.1", 9, fingerprint="AB" * 32)
-    with pytest.raises(ServerUnreachable, match="Cannot reach the server 127.0.0.1:9"):
+    with pytest.raises(ServerUnreachable, match=r"Cannot reach the server 127\.0\.0\.1:9"):
         await client.connect()
 
 
-def _parley(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _parley(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "client.cli", *args],
         input=stdin,
@@ -150,16 +150,36 @@ def test_headless_participants_meet(relay: RunningRelay, tmp_path: Path) -> None
     env = {"PARLEY_TOKEN_FILE": str(tmp_path / "tokens.json")}
     common = ["--server-fingerprint", relay.fingerprint, "--password-stdin", "--camera", "none", "--mic", "none"]
     first = subprocess.Popen(
-        [sys.executable, "-m", "client.cli", "join", link, "--headless", "--user", host, *common, "--duration", "8",
-         "--stats", str(tmp_path / "host.json"), "--json-events"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "client.cli",
+            "join",
+            link,
+            "--headless",
+            "--user",
+            host,
+            *common,
+            "--duration",
+            "8",
+            "--stats",
+            str(tmp_path / "host.json"),
+            "--json-events",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, **env},
     )
     assert first.stdin is not None and first.stdout is not None
     first.stdin.write("correct horse\n")
     first.stdin.close()
     assert json.loads(first.stdout.readline())["event"] == "joined"  # the host is in before the guest comes
-    second = _parley("join", link, "--headless", "--user", guest, *common, "--duration", "1", stdin="correct horse\n", env=env)
+    second = _parley(
+        "join", link, "--headless", "--user", guest, *common, "--duration", "1", stdin="correct horse\n", env=env
+    )
     assert second.returncode == 0, second.stderr
     out = first.stdout.read()
     assert first.wait(60) == 0, first.stderr.read() if first.stderr else ""
@@ -178,13 +198,25 @@ def test_headless_errors_are_sentences(relay: RunningRelay, tmp_path: Path) -> N
     env = {"PARLEY_TOKEN_FILE": str(tmp_path / "tokens.json")}
     cases = [
         (["join", "parley://nowhere/x/y", "--headless"], None, 2, "not a meeting link"),
-        (["join", link, "--headless", "--user", name, "--password-stdin", "--server-fingerprint", relay.fingerprint],
-         "wrong\n", 1, "Wrong user name or password"),
-        (["join", link, "--headless", "--user", name, "--password-stdin", "--server-fingerprint", "12"], "x\n", 1,
-         "not a SHA-256 fingerprint"),
+        (
+            ["join", link, "--headless", "--user", name, "--password-stdin", "--server-fingerprint", relay.fingerprint],
+            "wrong\n",
+            1,
+            "Wrong user name or password",
+        ),
+        (
+            ["join", link, "--headless", "--user", name, "--password-stdin", "--server-fingerprint", "12"],
+            "x\n",
+            1,
+            "not a SHA-256 fingerprint",
+        ),
         (["join", link, "--headless", "--user", name], None, 1, "presented a certificate"),
-        (["join", link, "--headless", "--user", name, "--server-fingerprint", relay.fingerprint], None, 1,
-         "No remembered sign-in"),
+        (
+            ["join", link, "--headless", "--user", name, "--server-fingerprint", relay.fingerprint],
+            None,
+            1,
+            "No remembered sign-in",
+        ),
     ]
     for args, stdin, code, needle in cases:
         result = _parley(*args, stdin=stdin, env=env)

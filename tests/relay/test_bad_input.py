@@ -104,7 +104,9 @@ def assert_database_intact(relay: RunningRelay) -> None:
         ('{"type": "ping", "id": 14, "extra": {"nested": [1, 2, 3]}}', None, None),
     ],
 )
-async def test_malformed_frames(relay: RunningRelay, make_client: Any, frame: str, code: str | None, needle: str | None) -> None:
+async def test_malformed_frames(
+    relay: RunningRelay, make_client: Any, frame: str, code: str | None, needle: str | None
+) -> None:
     peer = await RawPeer(relay).open()
     try:
         await peer.client.request(m.Login(id=0, username=relay.add_user(), password="correct horse"))
