@@ -73,7 +73,7 @@ async def test_three_participants_late_joiner_and_no_leaks(tmp_path: Path) -> No
             20,
             "alice and bob to decode carol",
         )
-        out, err = await asyncio.wait_for(carol.communicate(), 30)
+        _, err = await asyncio.wait_for(carol.communicate(), 30)
         assert carol.returncode == 0, err.decode()
         report = json.loads(stats_file.read_text())
         assert report["participant"] == "carol"
