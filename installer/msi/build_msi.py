@@ -117,9 +117,20 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def fixups() -> list[str]:
+UPGRADE_CODE = "{E4C4BBD6-64C3-4AE5-B9EF-66954B7D7C71}"  # as in parley.wxs; never changes
+
+
+def fixups(product_version: str) -> list[str]:
     """The SQL that completes what wixl 0.101 leaves out (each line says why)."""
     sql: list[str] = []
+    # A rebuild of the same version (new ProductCode) replaces the installed one instead of
+    # installing beside it: WiX's AllowSameVersionUpgrades, min and max inclusive (256 | 512),
+    # migrating features (1).
+    sql.append(
+        "INSERT INTO `Upgrade` (`UpgradeCode`, `VersionMin`, `VersionMax`, `Attributes`, `ActionProperty`) "
+        f"VALUES ('{UPGRADE_CODE}', '{product_version}', '{product_version}', 769, "
+        "'WIX_SAME_VERSION_UPGRADE_DETECTED')"
+    )
     # wixl only makes advertised shortcuts (Target = the feature). Point them at the exe instead, so
     # they work without the Windows Installer "advertise" machinery and survive an upgrade.
     for shortcut in ("StartMenuShortcut", "DesktopShortcut"):
@@ -160,7 +171,7 @@ def fixups() -> list[str]:
                 f"VALUES ('Default{prop}', 51, '{prop}', {_sql_str(default)})"
             )
     # Public properties must be secure to reach the elevated server side of a per-machine install.
-    secure = ["WIX_DOWNGRADE_DETECTED", "WIX_UPGRADE_DETECTED", *PUBLIC_PROPERTIES]
+    secure = ["WIX_DOWNGRADE_DETECTED", "WIX_SAME_VERSION_UPGRADE_DETECTED", "WIX_UPGRADE_DETECTED", *PUBLIC_PROPERTIES]
     secure += [f"CMDLINE_{p}" for p in PUBLIC_PROPERTIES]
     sql.append(
         f"UPDATE `Property` SET `Value` = {_sql_str(';'.join(secure))} WHERE `Property` = 'SecureCustomProperties'"
@@ -199,7 +210,7 @@ def build_msi(payload: Path, output: Path, version: str | None = None) -> Path:
         wixl = ["wixl", "-a", "x64", "-D", f"Version={product_version}", "-o", str(built)]
         run([*wixl, "parley.wxs", "payload.wxs"], work)
         cmd = ["msibuild", str(built)]
-        for query in fixups():
+        for query in fixups(product_version):
             cmd += ["-q", query]
         run(cmd, work)
         shutil.move(built, output)

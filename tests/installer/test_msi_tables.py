@@ -64,6 +64,10 @@ def test_major_upgrade_and_downgrade_refused(msi: Path) -> None:
     # Older versions are found and removed; a newer installed one is only detected...
     assert by_prop["WIX_UPGRADE_DETECTED"]["VersionMax"] == build_msi.msi_version(__version__)
     assert int(by_prop["WIX_DOWNGRADE_DETECTED"]["Attributes"]) & 2  # msidbUpgradeAttributesOnlyDetect
+    # A rebuild of the same version replaces the installed one rather than installing beside it.
+    same = by_prop["WIX_SAME_VERSION_UPGRADE_DETECTED"]
+    assert same["VersionMin"] == same["VersionMax"] == build_msi.msi_version(__version__)
+    assert int(same["Attributes"]) & 768 == 768 and not int(same["Attributes"]) & 2
     # ...and stops the install.
     assert [r["Condition"] for r in export(msi, "LaunchCondition")] == ["NOT WIX_DOWNGRADE_DETECTED"]
     seq = {r["Action"]: int(r["Sequence"]) for r in export(msi, "InstallExecuteSequence")}

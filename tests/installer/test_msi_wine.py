@@ -129,6 +129,8 @@ def msis(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         OLD: build_msi.build_msi(old_payload, base / f"Parley-{OLD}.msi", OLD),
         NEW: build_msi.build_msi(new_payload, base / f"Parley-{NEW}.msi", NEW),
+        # Same version, new ProductCode: what a CI rebuild of a release produces.
+        "rebuild": build_msi.build_msi(new_payload, base / f"Parley-{NEW}-rebuild.msi", NEW),
     }
 
 
@@ -188,8 +190,14 @@ def downgrade(wine: Wine, msis: dict[str, Path], upgraded: Snapshot) -> Snapshot
 
 
 @pytest.fixture(scope="module")
-def uninstalled(wine: Wine, msis: dict[str, Path], downgrade: Snapshot) -> Snapshot:
-    code, log = wine.msiexec("/x", str(msis[NEW]), "/qn", log="uninstall.log")
+def rebuilt(wine: Wine, msis: dict[str, Path], downgrade: Snapshot) -> Snapshot:
+    code, log = wine.msiexec("/i", str(msis["rebuild"]), "/qn", log="rebuild.log")
+    return snapshot(wine, code, log)
+
+
+@pytest.fixture(scope="module")
+def uninstalled(wine: Wine, msis: dict[str, Path], rebuilt: Snapshot) -> Snapshot:
+    code, log = wine.msiexec("/x", str(msis["rebuild"]), "/qn", log="uninstall.log")
     return snapshot(wine, code, log)
 
 
@@ -271,6 +279,22 @@ def test_downgrade_is_refused_and_changes_nothing(upgraded: Snapshot, downgrade:
     assert downgrade.registry["software\\parley"] == upgraded.registry["software\\parley"]
     assert [p["DisplayVersion"] for p in parley_products(downgrade.registry)] == [NEW]
     assert downgrade.files == upgraded.files
+
+
+def test_rebuild_of_the_same_version_replaces_it(downgrade: Snapshot, rebuilt: Snapshot) -> None:
+    assert rebuilt.code == 0, rebuilt.log[-3000:]
+    before = [
+        k
+        for k, v in downgrade.registry.items()
+        if k.startswith(UNINSTALL_KEY + "\\") and v in parley_products(downgrade.registry)
+    ]
+    after = [
+        k
+        for k, v in rebuilt.registry.items()
+        if k.startswith(UNINSTALL_KEY + "\\") and v in parley_products(rebuilt.registry)
+    ]
+    assert len(before) == len(after) == 1 and before != after  # a new ProductCode, still one product
+    assert rebuilt.registry["software\\parley"] == downgrade.registry["software\\parley"]
 
 
 def test_uninstall_leaves_nothing(wine: Wine, uninstalled: Snapshot) -> None:
