@@ -277,3 +277,20 @@ async def test_double_login_on_one_connection_is_refused(relay: RunningRelay, ma
     client = await signed_in(make_client, relay, name)
     with pytest.raises(BadRequest, match="already signed in"):
         await client.sign_in(name, "correct horse")
+
+
+async def test_engine_events_as_an_async_iterator(relay: RunningRelay, make_client: Any) -> None:
+    host = await signed_in(make_client, relay)
+    guest = await signed_in(make_client, relay)
+    meeting = await host.create_meeting()
+    await host.join(meeting.meeting_id)
+    stream = host.events()
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)  # the iterator is listening before anything happens
+    await guest.join(meeting.meeting_id)
+    event = await asyncio.wait_for(first, 10)
+    assert isinstance(event, ev.ParticipantChanged) and event.participant.user_id == guest.user.user_id
+    await guest.leave()
+    event = await asyncio.wait_for(stream.__anext__(), 10)
+    assert isinstance(event, ev.ParticipantLeft)
+    await stream.aclose()
