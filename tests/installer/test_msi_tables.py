@@ -18,7 +18,10 @@ PROPERTIES = ("SERVER_URL", "SERVER_FINGERPRINT", "AUTOUPDATE", "DESKTOP_SHORTCU
 
 def export(msi: Path, table: str) -> list[dict[str, str]]:
     """Rows of one table as dicts, from ``msiinfo export`` (header, types, key line, rows)."""
-    text = subprocess.run(["msiinfo", "export", str(msi), table], capture_output=True, text=True, check=True).stdout
+    # Binary columns (Icon.Data) are written as files under TABLE/ in the working folder: use the MSI's.
+    text = subprocess.run(
+        ["msiinfo", "export", str(msi), table], cwd=msi.parent, capture_output=True, text=True, check=True
+    ).stdout
     lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
     header = lines[0].split("\t")
     return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[3:] if line]
