@@ -178,10 +178,12 @@ class Accounts:
                 if now - row.window_started_at > lim.login_window_seconds:
                     row.failures, row.window_started_at = 0, now
                 row.failures += 1
-                extra = row.failures - lim.login_free_failures
+                per_account = key.startswith("user:")
+                free = lim.login_free_failures if per_account else lim.login_address_free_failures
+                extra = row.failures - free
                 if extra > 0:
                     row.next_attempt_at = now + min(lim.login_max_delay_seconds, 0.5 * 2 ** (extra - 1))
-                lock_after = lim.login_lock_after if key.startswith("user:") else lim.login_address_lock_after
+                lock_after = lim.login_lock_after if per_account else lim.login_address_lock_after
                 if row.failures >= lock_after:
                     row.locked_until = now + lim.login_lock_seconds
                     s.add(AuditEntry(at=now, actor="relay", action="login.locked", target=key))

@@ -55,6 +55,7 @@ class LimitsConfig:
     login_lock_after: int = 10
     # An address (an office behind NAT) is shared by many people: lock it later than an account.
     login_address_lock_after: int = 50
+    login_address_free_failures: int = 20
     login_window_seconds: float = 900.0
     login_lock_seconds: float = 900.0
     session_ttl_hours: float = 72.0
@@ -63,6 +64,15 @@ class LimitsConfig:
     participants_per_meeting: int = 100
     participants_per_server: int = 1000
     meetings_per_server: int = 200
+    # Meetings end this many minutes after they start (warnings 10 and 1 minute before).
+    meeting_length_minutes: float = 240.0
+    # Upcoming (not yet ended, not cancelled) bookings one account may hold.
+    bookings_per_user: int = 50
+    # How far ahead a booking may start, and how many weekly occurrences it may have.
+    booking_horizon_days: int = 365
+    max_weekly_occurrences: int = 52
+    # Maintenance must be announced at least this long ahead unless marked an emergency.
+    maintenance_notice_hours: float = 48.0
 
 
 @dataclass
@@ -85,12 +95,59 @@ class MediaConfig:
 
 
 @dataclass
+class ChatConfig:
+    # Off by default: the relay forwards chat and forgets it. On: messages are kept in the
+    # database for `retention_days` and shown to people who join the meeting later.
+    retention: bool = False
+    retention_days: float = 30.0
+    max_message_chars: int = 4000
+
+
+@dataclass
+class FilesConfig:
+    # Largest file one offer may carry (default 2 GiB).
+    max_file_bytes: int = 2 * 1024**3
+    # Offers one person may have in progress at once.
+    transfers_per_user: int = 4
+    # File bytes one person may send through the relay per minute (default 1 GiB, ~17 MB/s).
+    bytes_per_minute_per_user: int = 1024**3
+    # Share of the relay's event loop file forwarding may take: at most this many bytes forwarded
+    # per loop turn before media gets its turn, and at most this many bytes per second overall.
+    bytes_per_loop_turn: int = 256 * 1024
+    relay_bytes_per_second: int = 64 * 1024**2
+    # Seconds a transfer whose sender or recipients all vanished is kept for them to resume.
+    resume_seconds: float = 120.0
+
+
+@dataclass
+class BackupConfig:
+    # Scheduled online backups of the database while the relay serves: every `interval_hours`
+    # (0 turns them off), keeping the newest `keep` scheduled ones. Empty `folder`: DATA/backups.
+    interval_hours: float = 24.0
+    keep: int = 14
+    folder: str = ""
+
+
+@dataclass
+class OpsConfig:
+    # Seconds between uptime heartbeats (and listener self-checks) written to the database; the
+    # availability report resolves outages to about this precision.
+    heartbeat_seconds: float = 10.0
+    # The availability the service agreement promises per quarter, in percent.
+    availability_target_percent: float = 99.5
+
+
+@dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(".parley-data"))
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
+    chat: ChatConfig = field(default_factory=ChatConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)
 
     @property
     def database_url(self) -> str:
@@ -112,6 +169,10 @@ _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseConfig,
     "limits": LimitsConfig,
     "media": MediaConfig,
+    "chat": ChatConfig,
+    "files": FilesConfig,
+    "backup": BackupConfig,
+    "ops": OpsConfig,
 }
 
 

@@ -31,6 +31,7 @@ login_free_failures = 2
 login_max_delay_seconds = 1
 login_lock_after = 5
 login_address_lock_after = 12
+login_address_free_failures = 8
 login_lock_seconds = 600
 max_violations = 30
 """
