@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from relay.accounts import Accounts
 from relay.config import Config
+from relay.hosting import install as install_hosting
 from relay.meetings import Meetings, Outbox
 from relay.ops.metrics import RelayMetrics
 from relay.ratelimit import TokenBucket
@@ -73,6 +74,7 @@ class Relay:
         # (media) can free what they hold for it.
         self.on_participant_removed: list[Callable[[str, str], None]] = []
         self.media = install_media(self)  # the media plane (relay/sfu) registers its handlers
+        self.hosting = install_hosting(self)  # rooms, bookings, lobby, host controls, maintenance
 
     # --- lifecycle --------------------------------------------------------------------------
 

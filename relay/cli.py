@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from relay.admin_cli import register as register_admin
 from relay.config import Config, ConfigError, load_config
 from shared.errors import ParleyError
 from shared.version import __version__
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--host", required=True, help="user name of the host")
     create.add_argument("--title")
     meeting.set_defaults(func=cmd_meeting)
+    register_admin(sub, common)  # room, maintenance, audit (relay/admin_cli.py)
     return parser
 
 

@@ -37,6 +37,7 @@ class Participant:
     joined_at: float
     muted: dict[str, bool] = field(default_factory=dict)
     disconnected_at: float | None = None
+    hand_raised_at: float = 0.0
 
     def info(self) -> m.ParticipantInfo:
         return m.ParticipantInfo(
@@ -46,6 +47,7 @@ class Participant:
             role=self.role,
             muted=dict(self.muted),
             connected=self.peer is not None,
+            hand_raised_at=self.hand_raised_at,
         )
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from client.engine import events as ev
 from client.engine.credentials import TokenStore
 from client.engine.signalling import SignallingClient
-from shared.errors import BadRequest, NotFound, ParleyError, Unauthorized
+from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, Unauthorized
 from shared.links import parse_server
 from shared.protocol import messages as m
 
@@ -49,6 +49,7 @@ class ParleyClient:
         # Other parts of the engine (media, files, recording) subscribe to relay pushes here.
         self.push_handlers: list[Callable[[m.Event], None]] = []
         self._closing = False
+        self._lobby_decisions: dict[str, asyncio.Future[m.LobbyDecided]] = {}
 
     # --- events -----------------------------------------------------------------------------
 
@@ -153,8 +154,26 @@ class ParleyClient:
         assert isinstance(reply, m.MeetingCreated)
         return reply.meeting
 
-    async def join(self, meeting_id: str) -> m.MeetingJoined:
-        reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
+    async def join(self, meeting_id: str, *, lobby_timeout: float | None = None) -> m.MeetingJoined:
+        """Take a seat; when the host's lobby holds us, wait (up to ``lobby_timeout`` seconds, or
+        for ever) until admitted, or raise Forbidden with the host's answer."""
+        decided: asyncio.Future[m.LobbyDecided] = asyncio.get_running_loop().create_future()
+        self._lobby_decisions[meeting_id] = decided
+        try:
+            reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
+            if isinstance(reply, m.LobbyWaiting):
+                self.emit(ev.LobbyWaiting(meeting_id=meeting_id, message=reply.message))
+                try:
+                    decision = await asyncio.wait_for(decided, lobby_timeout)
+                except TimeoutError:
+                    with contextlib.suppress(ParleyError):
+                        await self.request(m.LeaveMeeting(id=0))
+                    raise Forbidden("Nobody let you in; try again later.") from None
+                if not decision.admitted:
+                    raise Forbidden(decision.message or "The host did not let you in.")
+                reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
+        finally:
+            self._lobby_decisions.pop(meeting_id, None)
         assert isinstance(reply, m.MeetingJoined)
         self.meeting = reply.meeting
         self.participant_id = reply.participant_id
@@ -219,6 +238,15 @@ class ParleyClient:
             self.emit(ev.SignedOut(reason=event.reason, message=event.message))
         elif isinstance(event, m.ServerGoingAway):
             self.emit(ev.ServerGoingAway(message=event.message, retry_after=event.retry_after))
+        elif isinstance(event, m.LobbyDecided):
+            waiting = self._lobby_decisions.get(event.meeting_id)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(event)
+            self.emit(ev.LobbyDecided(meeting_id=event.meeting_id, admitted=event.admitted, message=event.message))
+        elif isinstance(event, m.RemovedFromMeeting):
+            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+                self._clear_meeting()
+                self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="removed", message=event.message))
         for handler in list(self.push_handlers):
             try:
                 handler(event)

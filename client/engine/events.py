@@ -86,6 +86,89 @@ class MediaFailed:
     message: str
 
 
+# --- lobby, host controls, length limit, maintenance (client/engine/meetings.py) ---------------
+
+
+@dataclass(frozen=True)
+class LobbyWaiting:
+    """This client waits in a meeting's lobby for the host to admit it."""
+
+    meeting_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LobbyDecided:
+    meeting_id: str
+    admitted: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class LobbyChanged:
+    """Who waits in the lobby (hosts and co-hosts only)."""
+
+    meeting_id: str
+    waiting: list[m.LobbyEntry]
+
+
+@dataclass(frozen=True)
+class MeetingStateChanged:
+    state: m.MeetingState
+
+
+@dataclass(frozen=True)
+class HostAsked:
+    """A host asks this person to unmute or start video; they decide."""
+
+    what: str
+    by: str
+
+
+@dataclass(frozen=True)
+class MeetingEndingSoon:
+    ends_at: float
+    seconds_left: float
+    message: str
+
+
+@dataclass(frozen=True)
+class MaintenanceAnnounced:
+    windows: list[m.MaintenanceInfo]
+    message: str
+    started: bool = False
+
+
+@dataclass(frozen=True)
+class ChatMessageReceived:
+    """A chat message arrived (or, ``own``, the relay delivered one this participant sent)."""
+
+    message: m.ChatMessage
+    own: bool = False
+
+
+@dataclass(frozen=True)
+class FileTransferChanged:
+    """A file transfer changed state or made progress.
+
+    ``direction`` is "incoming" or "outgoing"; ``state`` one of offered, waiting, transferring,
+    complete, declined, cancelled, failed; ``speed`` in bytes per second; ``seconds_left`` None
+    when unknown; ``path`` is where a received file landed; ``message`` a sentence for people.
+    """
+
+    transfer_id: str
+    direction: str
+    name: str
+    size: int
+    peer: str
+    state: str
+    done_bytes: int = 0
+    speed: float = 0.0
+    seconds_left: float | None = None
+    path: str = ""
+    message: str = ""
+
+
 EngineEvent = (
     Connected
     | SignedIn
@@ -99,4 +182,11 @@ EngineEvent = (
     | RemoteTrackAdded
     | RemoteTrackRemoved
     | MediaFailed
+    | LobbyWaiting
+    | LobbyDecided
+    | LobbyChanged
+    | MeetingStateChanged
+    | HostAsked
+    | MeetingEndingSoon
+    | MaintenanceAnnounced
 )

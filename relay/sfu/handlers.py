@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Gauge
@@ -49,6 +50,8 @@ class MediaRelay:
         )
         Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
+        # Called (meeting_id, participant_id, source) before a participant unmutes; may raise Forbidden.
+        self.unmute_checks: list[Callable[[str, str, str], None]] = []
 
     def connection_count(self) -> int:
         return sum(
@@ -210,22 +213,30 @@ class MediaRelay:
 
     async def on_set_muted(self, peer: Any, req: m.SetMuted) -> m.Reply:
         me = self.participant(peer)
-        seated = self.relay.meetings.find(me.meeting_id, me.participant_id)
+        if not req.muted:
+            for check in self.unmute_checks:  # e.g. the host's "mute all" forbids unmuting
+                check(me.meeting_id, me.participant_id, req.source)
+        await self.set_source_muted(me.meeting_id, me.participant_id, req.source, req.muted)
+        return m.Ok(id=req.id)
+
+    async def set_source_muted(self, meeting_id: str, participant_id: str, source: str, muted: bool) -> None:
+        """Mute or unmute a seat's source (its own request or a host's) and tell the meeting."""
+        seated = self.relay.meetings.find(meeting_id, participant_id)
         if seated is None:
             raise NotFound("You are not in a meeting.")
-        seated.muted[req.source] = req.muted
-        track = me.published.get(req.source)
+        seated.muted[source] = muted
+        me = self.meetings.get(meeting_id, {}).get(participant_id)
+        track = me.published.get(source) if me is not None else None
         if track is not None:
-            track.muted = req.muted
-            if not req.muted:
+            track.muted = muted
+            if not muted:
                 for slot in track.slots:
                     slot.need_keyframe = True
                 await track.request_keyframe()
-        meeting = self.relay.meetings.live.get(me.meeting_id)
+        meeting = self.relay.meetings.live.get(meeting_id)
         if meeting is not None:
-            event = m.ParticipantUpdated(meeting_id=me.meeting_id, participant=seated.info())
+            event = m.ParticipantUpdated(meeting_id=meeting_id, participant=seated.info())
             self.relay.deliver([(p.peer, event) for p in meeting.participants.values() if p.peer is not None])
-        return m.Ok(id=req.id)
 
     async def on_request_keyframe(self, peer: Any, req: m.RequestKeyframe) -> m.Reply:
         me = self.participant(peer)

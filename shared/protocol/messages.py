@@ -41,7 +41,7 @@ class ParticipantInfo(msgspec.Struct):
     """A seat in a meeting.
 
     ``muted`` maps sources to whether they are muted; ``connected`` is false during the reconnect
-    grace period.
+    grace period; ``hand_raised_at`` is when they raised their hand (0: not raised).
     """
 
     participant_id: str
@@ -50,6 +50,7 @@ class ParticipantInfo(msgspec.Struct):
     role: Role = "participant"
     muted: dict[str, bool] = msgspec.field(default_factory=dict)
     connected: bool = True
+    hand_raised_at: float = 0.0
 
 
 class MeetingInfo(msgspec.Struct):
@@ -339,6 +340,262 @@ class SubscribeOffer(_Msg, tag="media.subscribe_offer"):
     tracks: list[TrackInfo]
 
 
+# --- rooms, bookings, host controls, maintenance (issue 6) ----------------------------------
+
+HostActionKind = Literal[
+    "admit",
+    "deny",
+    "admit_all",
+    "deny_all",
+    "lock",
+    "unlock",
+    "lobby_on",
+    "lobby_off",
+    "mute",
+    "mute_all",
+    "allow_unmute",
+    "ask_unmute",
+    "ask_video",
+    "stop_video",
+    "remove",
+    "rename",
+    "make_host",
+    "make_cohost",
+    "make_participant",
+    "lower_hand",
+    "end",
+]
+
+
+class RoomInfo(msgspec.Struct):
+    """A virtual meeting room that can be booked."""
+
+    room_id: str
+    name: str
+    capacity: int
+    description: str = ""
+
+
+class BookingInfo(msgspec.Struct):
+    """A booked meeting. Times are UTC seconds; ``timezone`` is the IANA zone it was booked in.
+    ``weekly_count`` > 1 repeats it weekly; ``occurrences`` lists every [start, end]."""
+
+    booking_id: str
+    room_id: str
+    room_name: str
+    title: str
+    starts_at: float
+    ends_at: float
+    timezone: str
+    host_user_id: str
+    host_username: str
+    host_display_name: str
+    meeting_id: str
+    link: str
+    weekly_count: int = 1
+    invitees: list[str] = msgspec.field(default_factory=list)
+    occurrences: list[list[float]] = msgspec.field(default_factory=list)
+
+
+class MaintenanceInfo(msgspec.Struct):
+    """An announced maintenance window (UTC seconds)."""
+
+    window_id: int
+    starts_at: float
+    ends_at: float
+    message: str
+    emergency: bool = False
+
+
+class LobbyEntry(msgspec.Struct):
+    """Someone waiting in a meeting's lobby; ``removed_before`` when the host removed them earlier."""
+
+    user_id: str
+    username: str
+    display_name: str
+    since: float
+    removed_before: bool = False
+
+
+class MeetingState(msgspec.Struct):
+    """Host-controlled state of a live meeting; ``hands`` lists raised hands, first raised first;
+    ``ends_at`` is when the meeting-length limit ends it (UTC seconds, 0 for never)."""
+
+    meeting_id: str
+    locked: bool = False
+    lobby: bool = False
+    unmute_allowed: bool = True
+    hands: list[str] = msgspec.field(default_factory=list)
+    ends_at: float = 0.0
+
+
+class ListRooms(_Msg, tag="room.list"):
+    """The rooms that can be booked."""
+
+    id: int
+
+
+class BookRoom(_Msg, tag="booking.create"):
+    """Book a room. ``room`` is a room name or id; times are UTC seconds; ``timezone`` an IANA
+    zone (for display and calendar files); ``invitees`` are user names."""
+
+    id: int
+    room: str
+    title: str
+    starts_at: float
+    ends_at: float
+    timezone: str = "UTC"
+    invitees: list[str] = msgspec.field(default_factory=list)
+    weekly_count: int = 1
+
+
+class EditBooking(_Msg, tag="booking.edit"):
+    """Change a booking (host only); fields left null keep their value."""
+
+    id: int
+    booking_id: str
+    room: str | None = None
+    title: str | None = None
+    starts_at: float | None = None
+    ends_at: float | None = None
+    timezone: str | None = None
+    invitees: list[str] | None = None
+    weekly_count: int | None = None
+
+
+class CancelBooking(_Msg, tag="booking.cancel"):
+    """Cancel a booking (host only); its meeting link stops working."""
+
+    id: int
+    booking_id: str
+
+
+class ListBookings(_Msg, tag="booking.list"):
+    """Bookings the signed-in user hosts or is invited to; upcoming only unless ``include_past``."""
+
+    id: int
+    include_past: bool = False
+
+
+class ListMaintenance(_Msg, tag="maintenance.list"):
+    """Announced maintenance windows that have not ended."""
+
+    id: int
+
+
+class HostAction(_Msg, tag="meeting.host_action"):
+    """A host or co-host acts on the current meeting or one of its participants.
+
+    ``participant_id`` names a seat; ``user_id`` a lobby entry (admit, deny); ``display_name`` is
+    the new name (rename); ``allow_unmute`` applies to ``mute_all``."""
+
+    id: int
+    action: HostActionKind
+    participant_id: str = ""
+    user_id: str = ""
+    display_name: str = ""
+    allow_unmute: bool = True
+
+
+class RaiseHand(_Msg, tag="meeting.hand"):
+    """Raise or lower one's own hand."""
+
+    id: int
+    raised: bool = True
+
+
+class RoomList(_Msg, tag="room.list.ok"):
+    """Answer to ``room.list``."""
+
+    id: int
+    rooms: list[RoomInfo]
+
+
+class BookingSaved(_Msg, tag="booking.saved"):
+    """A booking was made or changed; ``warnings`` are sentences worth showing (e.g. maintenance)."""
+
+    id: int
+    booking: BookingInfo
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class BookingList(_Msg, tag="booking.list.ok"):
+    """Answer to ``booking.list``, soonest first."""
+
+    id: int
+    bookings: list[BookingInfo]
+
+
+class MaintenanceList(_Msg, tag="maintenance.list.ok"):
+    """Answer to ``maintenance.list``, soonest first."""
+
+    id: int
+    windows: list[MaintenanceInfo]
+
+
+class LobbyWaiting(_Msg, tag="meeting.lobby"):
+    """Answer to ``meeting.join`` when the person must wait for the host to admit them; a
+    ``lobby.decided`` event follows (when admitted, send ``meeting.join`` again)."""
+
+    id: int
+    meeting_id: str
+    message: str
+
+
+class LobbyChanged(_Msg, tag="lobby.changed"):
+    """Who waits in the lobby now (sent to the host and co-hosts)."""
+
+    meeting_id: str
+    waiting: list[LobbyEntry]
+
+
+class LobbyDecided(_Msg, tag="lobby.decided"):
+    """The host admitted or denied this person waiting in the lobby."""
+
+    meeting_id: str
+    admitted: bool
+    message: str = ""
+
+
+class MeetingStateChanged(_Msg, tag="meeting.state"):
+    """The meeting's host-controlled state changed (lock, lobby, mute-all, hands, end time)."""
+
+    state: MeetingState
+
+
+class HostAsked(_Msg, tag="meeting.asked"):
+    """A host asks this participant to unmute or start their camera; they decide."""
+
+    meeting_id: str
+    what: Literal["unmute", "start_video"]
+    by: str
+
+
+class RemovedFromMeeting(_Msg, tag="meeting.removed"):
+    """A host removed this participant; they cannot come back unless admitted from the lobby."""
+
+    meeting_id: str
+    message: str
+
+
+class MeetingEndingSoon(_Msg, tag="meeting.ending_soon"):
+    """The meeting-length limit ends the meeting at ``ends_at``."""
+
+    meeting_id: str
+    ends_at: float
+    seconds_left: float
+    message: str
+
+
+class MaintenanceAnnounced(_Msg, tag="maintenance.announced"):
+    """Upcoming maintenance (on sign-in and when it changes); ``started`` when a window began and
+    the relay no longer accepts new meetings."""
+
+    windows: list[MaintenanceInfo]
+    message: str = ""
+    started: bool = False
+
+
 Request = (
     Hello
     | Login
@@ -356,8 +613,31 @@ Request = (
     | SetMuted
     | RequestKeyframe
     | Subscribe
+    | ListRooms
+    | BookRoom
+    | EditBooking
+    | CancelBooking
+    | ListBookings
+    | ListMaintenance
+    | HostAction
+    | RaiseHand
 )
-Reply = HelloOk | LoginOk | Ok | Pong | MeetingCreated | MeetingJoined | SessionList | PublishAnswer | Error
+Reply = (
+    HelloOk
+    | LoginOk
+    | Ok
+    | Pong
+    | MeetingCreated
+    | MeetingJoined
+    | SessionList
+    | PublishAnswer
+    | Error
+    | RoomList
+    | BookingSaved
+    | BookingList
+    | MaintenanceList
+    | LobbyWaiting
+)
 Event = (
     ParticipantJoined
     | ParticipantLeft
@@ -366,6 +646,13 @@ Event = (
     | ServerGoingAway
     | MeetingEnded
     | SubscribeOffer
+    | LobbyChanged
+    | LobbyDecided
+    | MeetingStateChanged
+    | HostAsked
+    | RemovedFromMeeting
+    | MeetingEndingSoon
+    | MaintenanceAnnounced
 )
 Message = Request | Reply | Event
 
