@@ -12,11 +12,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from sqlalchemy.exc import OperationalError
+
 from relay.accounts import Accounts
 from relay.config import Config
 from relay.hosting import install as install_hosting
 from relay.meetings import Meetings, Outbox
 from relay.ops.metrics import RelayMetrics
+from relay.ops.uptime import disk_full
+from relay.ops.uptime import install as install_ops
 from relay.ratelimit import TokenBucket
 from relay.sfu.handlers import install as install_media
 from relay.store.db import Database
@@ -75,12 +79,14 @@ class Relay:
         self.on_participant_removed: list[Callable[[str, str], None]] = []
         self.media = install_media(self)  # the media plane (relay/sfu) registers its handlers
         self.hosting = install_hosting(self)  # rooms, bookings, lobby, host controls, maintenance
+        self.ops = install_ops(self)  # heartbeats, listener checks, scheduled backups (relay/ops/uptime.py)
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         await self.db.migrate()
+        await self.ops.start()
         self._last_admin_event = await self.accounts.last_admin_event_id()
         self._spawn(self._watch_admin_events())
 
@@ -88,6 +94,7 @@ class Relay:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.ops.stop()  # records the clean stop for the availability report
         await self.db.close()
 
     def _spawn(self, coro: Any) -> None:
@@ -160,7 +167,17 @@ class Relay:
         if handler is None:
             raise BadRequest(f"{m.tag_of(type(request))} is not supported by this relay yet.")
         self.metrics.requests.labels(m.tag_of(type(request))).inc()
-        return await handler(peer, request)
+        try:
+            return await handler(peer, request)
+        except OperationalError as exc:
+            self.ops.write_failed(exc)
+            if disk_full(exc):
+                log.error("refused a write: the database's disk is full")
+                raise Unavailable(
+                    "The server cannot save anything right now: its disk is full. Nothing you had "
+                    "saved is lost; tell your administrator."
+                ) from None
+            raise
 
     # --- admin changes made by other processes ------------------------------------------------
 

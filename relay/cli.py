@@ -20,6 +20,7 @@ from typing import Any
 
 from relay.admin_cli import register as register_admin
 from relay.config import Config, ConfigError, load_config
+from relay.ops_cli import register as register_ops
 from shared.errors import ParleyError
 from shared.version import __version__
 
@@ -248,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--title")
     meeting.set_defaults(func=cmd_meeting)
     register_admin(sub, common)  # room, maintenance, audit (relay/admin_cli.py)
+    register_ops(sub, common)  # backup, report availability (relay/ops_cli.py)
     return parser
 
 

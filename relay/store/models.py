@@ -162,3 +162,37 @@ class MaintenanceWindow(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[float] = mapped_column(Float)
     cancelled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# --- uptime records for the availability report (migration 0002_ops) ---------------------------
+
+
+class RelayRun(Base):
+    """One run of ``parley-relay serve``: started, heartbeats while serving, how it ended.
+
+    A run with no ``stopped_at`` whose heartbeat stopped ended without a clean stop (a crash,
+    SIGKILL, power loss): the availability report counts from its last heartbeat."""
+
+    __tablename__ = "relay_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    last_beat_at: Mapped[float] = mapped_column(Float)
+    stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # "" while running or after a crash; "clean" after SIGTERM/SIGINT.
+    stop_reason: Mapped[str] = mapped_column(String(32), default="")
+    heartbeat_seconds: Mapped[float] = mapped_column(Float)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    version: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ListenerFault(Base):
+    """A time when the relay ran but its listener did not accept connections (self-check failed)."""
+
+    __tablename__ = "listener_faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("relay_runs.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    detail: Mapped[str] = mapped_column(String(200), default="")
