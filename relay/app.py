@@ -22,6 +22,8 @@ from relay.ops.metrics import RelayMetrics
 from relay.ops.uptime import disk_full
 from relay.ops.uptime import install as install_ops
 from relay.ratelimit import TokenBucket
+from relay.chat import install as install_chat
+from relay.sfu.datachannels import install as install_files
 from relay.sfu.handlers import install as install_media
 from relay.store.db import Database
 from relay.store.models import User
@@ -78,6 +80,8 @@ class Relay:
         # (media) can free what they hold for it.
         self.on_participant_removed: list[Callable[[str, str], None]] = []
         self.media = install_media(self)  # the media plane (relay/sfu) registers its handlers
+        self.chat = install_chat(self)  # in-call chat (relay/chat.py)
+        self.files = install_files(self)  # file transfer over data channels (relay/sfu/datachannels.py)
         self.hosting = install_hosting(self)  # rooms, bookings, lobby, host controls, maintenance
         self.ops = install_ops(self)  # heartbeats, listener checks, scheduled backups (relay/ops/uptime.py)
 

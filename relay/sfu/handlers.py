@@ -35,6 +35,8 @@ class MediaRelay:
         self.meetings: dict[str, dict[str, MediaParticipant]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        # Told of each participant's publish data channel (relay.sfu.datachannels forwards files).
+        self.data_channel_listeners: list[Any] = []
         forwarded = relay.metrics.forwarded_packets
         forwarded_bytes = relay.metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
@@ -84,6 +86,7 @@ class MediaRelay:
             current = None
         if current is None:
             current = MediaParticipant(peer.meeting_id, peer.participant_id, peer, codec=self.config.codec)
+            current.channel_listeners = self.data_channel_listeners
             seats[peer.participant_id] = current
         if self._ticker is None or self._ticker.done():
             self._ticker = self._spawn(self._tick())

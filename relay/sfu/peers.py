@@ -63,6 +63,8 @@ class MediaParticipant:
         self.negotiation: asyncio.Task[None] | None = None
         self.closed = False
         self.channels: list[Any] = []
+        # Called with (self, channel) when the client's publish data channel arrives (files).
+        self.channel_listeners: list[Callable[[MediaParticipant, Any], None]] = []
 
     # --- publishing ------------------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ class MediaParticipant:
         """Apply the client's publish offer; returns the answer and the receivers by mid."""
         if self.publish_pc is None:
             self.publish_pc = new_peer_connection()
-            self.publish_pc.on("datachannel", self.channels.append)
+            self.publish_pc.on("datachannel", self._publish_channel)
         pc = self.publish_pc
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -92,6 +94,14 @@ class MediaParticipant:
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         return pc.localDescription.sdp, receivers
+
+    def _publish_channel(self, channel: Any) -> None:
+        self.channels.append(channel)
+        for listener in self.channel_listeners:
+            try:
+                listener(self, channel)
+            except Exception:
+                log.exception("data channel listener failed")
 
     # --- subscribing -----------------------------------------------------------------------------
 

@@ -196,3 +196,25 @@ class ListenerFault(Base):
     started_at: Mapped[float] = mapped_column(Float, index=True)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+# --- chat retention (migration 0002_chat) ------------------------------------------------------
+
+
+class ChatRecord(Base):
+    """A chat message, kept only when an administrator turned on ``[chat] retention``."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_meeting_seq", "meeting_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    from_participant_id: Mapped[str] = mapped_column(String(64))
+    from_name: Mapped[str] = mapped_column(String(80))
+    to_participant_id: Mapped[str] = mapped_column(String(64), default="")
+    to_name: Mapped[str] = mapped_column(String(80), default="")
+    from_user_id: Mapped[str] = mapped_column(String(32))
+    to_user_id: Mapped[str] = mapped_column(String(32), default="")
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[float] = mapped_column(Float, index=True)

@@ -596,6 +596,177 @@ class MaintenanceAnnounced(_Msg, tag="maintenance.announced"):
     started: bool = False
 
 
+# --- chat and file transfer (issue 4) ----------------------------------------------------------
+
+
+class ChatMessage(msgspec.Struct):
+    """One chat message as the relay stamped it: ``seq`` orders a meeting's messages, ``sent_at``
+    is the relay's clock (UTC seconds); ``to_participant_id`` is empty for everyone."""
+
+    seq: int
+    meeting_id: str
+    from_participant_id: str
+    from_name: str
+    text: str
+    sent_at: float
+    to_participant_id: str = ""
+    to_name: str = ""
+
+
+class SendChat(_Msg, tag="chat.send"):
+    """Send a chat message to everyone in the meeting, or privately to one participant (``to``)."""
+
+    id: int
+    text: str
+    to: str = ""
+
+
+class ChatHistory(_Msg, tag="chat.history"):
+    """Earlier messages of the current meeting that this participant may see (empty unless the
+    administrator turned on chat retention)."""
+
+    id: int
+
+
+class PublishFileKey(_Msg, tag="files.key"):
+    """Publish this participant's X25519 public key (base64) for end-to-end file encryption; the
+    reply lists everyone else's keys and the others get a ``files.key_published`` event."""
+
+    id: int
+    public_key: str
+
+
+class OfferFile(_Msg, tag="files.offer"):
+    """Offer a file to everyone (``to`` empty) or to the listed participants.
+
+    The relay sees only ``size`` and ``chunks``: ``manifest`` (name, SHA-256) is sealed with the
+    file's key, which is wrapped for each recipient in ``wrapped_keys`` (participant id -> base64)
+    with the sender's one-file X25519 key ``sender_key``."""
+
+    id: int
+    transfer_id: str
+    size: int
+    chunk_size: int
+    chunks: int
+    manifest: str
+    sender_key: str
+    wrapped_keys: dict[str, str]
+    to: list[str] = msgspec.field(default_factory=list)
+
+
+class AnswerFile(_Msg, tag="files.answer"):
+    """A recipient accepts or declines an offered file (``reason`` is shown to the sender)."""
+
+    id: int
+    transfer_id: str
+    accept: bool
+    reason: str = ""
+
+
+class AckFile(_Msg, tag="files.ack"):
+    """A recipient has written the first ``received`` chunks; ``complete`` once the SHA-256
+    matched and the file has its final name."""
+
+    id: int
+    transfer_id: str
+    received: int
+    complete: bool = False
+
+
+class ResumeFile(_Msg, tag="files.resume"):
+    """After reconnecting, a recipient asks for the chunks from ``received`` on."""
+
+    id: int
+    transfer_id: str
+    received: int
+
+
+class CancelFile(_Msg, tag="files.cancel"):
+    """The sender cancels a transfer for everyone, or a recipient stops receiving it."""
+
+    id: int
+    transfer_id: str
+    reason: str = ""
+
+
+class ChatSent(_Msg, tag="chat.sent"):
+    """Answer to ``chat.send``: the message as delivered."""
+
+    id: int
+    message: ChatMessage
+
+
+class ChatHistoryList(_Msg, tag="chat.history.ok"):
+    """Answer to ``chat.history``, oldest first."""
+
+    id: int
+    messages: list[ChatMessage]
+
+
+class FileKeys(_Msg, tag="files.keys"):
+    """Answer to ``files.key``: the X25519 public keys of the others (participant id -> base64)."""
+
+    id: int
+    keys: dict[str, str]
+
+
+class ChatReceived(_Msg, tag="chat.received"):
+    """A chat message for this participant (to everyone, or privately to or from them)."""
+
+    message: ChatMessage
+
+
+class FileKeyPublished(_Msg, tag="files.key_published"):
+    """A participant published their X25519 public key."""
+
+    meeting_id: str
+    participant_id: str
+    public_key: str
+
+
+class FileOffered(_Msg, tag="files.offered"):
+    """Someone offers this participant a file; ``wrapped_key`` is the file key sealed for them."""
+
+    meeting_id: str
+    transfer_id: str
+    from_participant_id: str
+    from_name: str
+    size: int
+    chunk_size: int
+    chunks: int
+    manifest: str
+    sender_key: str
+    wrapped_key: str
+
+
+class FileAnswered(_Msg, tag="files.answered"):
+    """A recipient accepted or declined the sender's offer."""
+
+    transfer_id: str
+    participant_id: str
+    accepted: bool
+    reason: str = ""
+
+
+class FileAcked(_Msg, tag="files.acked"):
+    """A recipient's progress (to the sender). ``resume``: it reconnected and needs the chunks
+    from ``received`` on; ``complete``: it verified the whole file."""
+
+    transfer_id: str
+    participant_id: str
+    received: int
+    complete: bool = False
+    resume: bool = False
+
+
+class FileCancelled(_Msg, tag="files.cancelled"):
+    """A transfer (or one recipient's part of it) stopped; ``reason`` is a sentence for people."""
+
+    transfer_id: str
+    participant_id: str
+    reason: str = ""
+
+
 Request = (
     Hello
     | Login
@@ -621,6 +792,14 @@ Request = (
     | ListMaintenance
     | HostAction
     | RaiseHand
+    | SendChat
+    | ChatHistory
+    | PublishFileKey
+    | OfferFile
+    | AnswerFile
+    | AckFile
+    | ResumeFile
+    | CancelFile
 )
 Reply = (
     HelloOk
@@ -637,6 +816,9 @@ Reply = (
     | BookingList
     | MaintenanceList
     | LobbyWaiting
+    | ChatSent
+    | ChatHistoryList
+    | FileKeys
 )
 Event = (
     ParticipantJoined
@@ -653,6 +835,12 @@ Event = (
     | RemovedFromMeeting
     | MeetingEndingSoon
     | MaintenanceAnnounced
+    | ChatReceived
+    | FileKeyPublished
+    | FileOffered
+    | FileAnswered
+    | FileAcked
+    | FileCancelled
 )
 Message = Request | Reply | Event
 

@@ -2,9 +2,10 @@
 
 It is installed with dpkg into an empty root (its own dpkg database; maintainer scripts run
 chrootless) and the installed ``parley --self-test`` must pass offscreen with a bare environment:
-no venv, no PYTHONPATH, nothing from this checkout. A full Debian chroot (debootstrap) would also
-fetch the libraries in Depends; instead every system library the frozen Qt platform plugins and
-Python extensions link to must come from a package named in Depends (checked with ldd + dpkg -S).
+no venv, no PYTHONPATH, nothing from this checkout. Every system library the frozen Qt platform
+plugins and Python extensions link to must come from a package named in Depends (ldd + dpkg -S).
+Finally it is installed the way the IT guide says, ``apt-get install ./parley_VERSION_amd64.deb``,
+in a clean Debian 12 made with debootstrap, where ``parley --self-test`` must pass too.
 """
 
 from __future__ import annotations
@@ -157,3 +158,30 @@ def test_remove_leaves_no_files(clean_root: Path) -> None:
     assert not (clean_root / "opt/parley").exists()
     assert not (clean_root / "usr/bin/parley").is_symlink()
     assert not (clean_root / "usr/share/applications/parley.desktop").exists()
+
+
+@pytest.fixture(scope="module")
+def debian_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean Debian 12 (minbase) made with debootstrap from Debian's package registry (~40 s)."""
+    require_tool("debootstrap")
+    root = tmp_path_factory.mktemp("debian")
+    run(["debootstrap", "--variant=minbase", "bookworm", str(root), "http://deb.debian.org/debian"], timeout=900)
+    (root / "etc/resolv.conf").write_text(Path("/etc/resolv.conf").read_text())
+    return root
+
+
+def test_apt_installs_it_on_a_clean_debian_and_self_test_passes(deb: Path, debian_root: Path) -> None:
+    # Exactly what the IT guide says: apt-get install ./parley_VERSION_amd64.deb, which pulls Depends.
+    (debian_root / "tmp" / deb.name).write_bytes(deb.read_bytes())
+    chroot = ["chroot", str(debian_root), "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+              "DEBIAN_FRONTEND=noninteractive", "LANG=C.UTF-8", "HOME=/root"]  # fmt: skip
+    run([*chroot, "apt-get", "update", "-qq"], timeout=600)
+    installed = run([*chroot, "apt-get", "install", "-y", "-qq", "--no-install-recommends", f"/tmp/{deb.name}"],
+                    timeout=900)  # fmt: skip
+    assert "parley" in run([*chroot, "dpkg-query", "-W", "-f=${Package} ${Status}\n", "parley"]).stdout
+    assert "install ok installed" in run([*chroot, "dpkg-query", "-W", "-f=${Status}", "parley"]).stdout, installed
+    result = subprocess.run([*chroot, "parley", "--self-test"], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAILED" not in result.stdout
+    run([*chroot, "apt-get", "purge", "-y", "-qq", "parley"], timeout=300)
+    assert not (debian_root / "opt/parley").exists()

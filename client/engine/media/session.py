@@ -65,7 +65,9 @@ class MediaSession:
         self.video_size, self.fps = video_size, fps
         self.screen_size, self.screen_fps = screen_size, screen_fps
         self.publish_pc: Any = None
-        self.channel: Any = None  # "parley" data channel on the publish connection (files, later)
+        self.channel: Any = None  # "parley" data channel on the publish connection (files)
+        # Called with the data channel when it is created (client.engine.files uses it).
+        self.channel_listeners: list[Callable[[Any], None]] = []
         self.subscribe_pc: Any = None
         self.local_tracks: dict[str, Any] = {}
         self._transceivers: dict[str, Any] = {}  # source -> publish transceiver
@@ -247,6 +249,8 @@ class MediaSession:
                 # After the media m-lines: aiortc 1.16 does not start ICE under MAX_BUNDLE when
                 # the data channel's m-line is the first one.
                 self.channel = pc.createDataChannel("parley")
+                for listener in list(self.channel_listeners):
+                    listener(self.channel)
             offer = await pc.createOffer()
             await pc.setLocalDescription(offer)
             sdp = pc.localDescription.sdp

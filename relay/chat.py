@@ -1,0 +1,164 @@
+"""In-call chat: the relay stamps, orders and delivers messages; it keeps none unless told to.
+
+Chat rides the authenticated signalling websocket rather than the data channels: it is ordered
+and reliable (TCP), works for people who send no media, and the relay itself stamps who sent a
+message and when, so a client cannot forge a sender. By default a message exists on the relay
+only while it is being delivered; with ``[chat] retention = true`` it is also written to the
+``chat_messages`` table and shown to people who join later.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+
+from relay.store.models import ChatRecord
+from shared.errors import BadRequest, NotFound
+from shared.protocol import messages as m
+
+log = logging.getLogger("parley.relay.chat")
+
+HISTORY_LIMIT = 500
+
+
+class ChatService:
+    def __init__(self, relay: Any) -> None:
+        self.relay = relay
+        self.config = relay.config.chat
+        # Per meeting, so messages of one meeting are numbered (and so ordered) without gaps.
+        self._seq: dict[str, itertools.count[int]] = {}
+        self._purged_at = 0.0
+
+    def _seated(self, peer: Any) -> tuple[Any, Any]:
+        if not peer.meeting_id or not peer.participant_id:
+            raise NotFound("Join a meeting before chatting.")
+        meeting = self.relay.meetings.live.get(peer.meeting_id)
+        me = meeting.participants.get(peer.participant_id) if meeting is not None else None
+        if meeting is None or me is None:
+            raise NotFound("You are not in a meeting.")
+        return meeting, me
+
+    async def on_send(self, peer: Any, req: m.SendChat) -> m.Reply:
+        meeting, me = self._seated(peer)
+        text = req.text.strip()
+        if not text:
+            raise BadRequest("The message is empty.")
+        if len(text) > self.config.max_message_chars:
+            raise BadRequest(f"A message may be at most {self.config.max_message_chars} characters long.")
+        target = None
+        if req.to:
+            target = meeting.participants.get(req.to)
+            if target is None or req.to == me.participant_id:
+                raise NotFound("That person is not in this meeting.")
+        counter = self._seq.get(meeting.meeting_id)
+        if counter is None:
+            counter = self._seq[meeting.meeting_id] = itertools.count(await self._last_seq(meeting.meeting_id) + 1)
+        message = m.ChatMessage(
+            seq=next(counter),
+            meeting_id=meeting.meeting_id,
+            from_participant_id=me.participant_id,
+            from_name=me.display_name,
+            text=text,
+            sent_at=self.relay.clock(),
+            to_participant_id=target.participant_id if target else "",
+            to_name=target.display_name if target else "",
+        )
+        event = m.ChatReceived(message=message)
+        receivers = [target] if target is not None else meeting.others(me.participant_id)
+        self.relay.deliver([(p.peer, event) for p in receivers if p.peer is not None])
+        if self.config.retention:
+            await self._keep(message, me.user_id, target.user_id if target else "")
+        return m.ChatSent(id=req.id, message=message)
+
+    async def on_history(self, peer: Any, req: m.ChatHistory) -> m.Reply:
+        meeting, me = self._seated(peer)
+        if not self.config.retention:
+            return m.ChatHistoryList(id=req.id, messages=[])
+        since = self.relay.clock() - self.config.retention_days * 86400
+        async with self.relay.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(ChatRecord)
+                    .where(
+                        ChatRecord.meeting_id == meeting.meeting_id,
+                        ChatRecord.sent_at >= since,
+                        or_(
+                            ChatRecord.to_user_id == "",
+                            ChatRecord.to_user_id == me.user_id,
+                            ChatRecord.from_user_id == me.user_id,
+                        ),
+                    )
+                    .order_by(ChatRecord.seq.desc())
+                    .limit(HISTORY_LIMIT)
+                )
+            ).scalars()
+            messages = [_message(r) for r in rows]
+        messages.reverse()
+        return m.ChatHistoryList(id=req.id, messages=messages)
+
+    async def _last_seq(self, meeting_id: str) -> int:
+        if not self.config.retention:
+            return 0
+        async with self.relay.db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(ChatRecord.seq)
+                    .where(ChatRecord.meeting_id == meeting_id)
+                    .order_by(ChatRecord.seq.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        return int(row or 0)
+
+    async def _keep(self, message: m.ChatMessage, from_user: str, to_user: str) -> None:
+        now = self.relay.clock()
+        async with self.relay.db.sessions() as session:
+            session.add(
+                ChatRecord(
+                    meeting_id=message.meeting_id,
+                    seq=message.seq,
+                    from_participant_id=message.from_participant_id,
+                    from_name=message.from_name,
+                    to_participant_id=message.to_participant_id,
+                    to_name=message.to_name,
+                    from_user_id=from_user,
+                    to_user_id=to_user,
+                    text=message.text,
+                    sent_at=message.sent_at,
+                )
+            )
+            if now - self._purged_at > 3600:
+                self._purged_at = now
+                cutoff = now - self.config.retention_days * 86400
+                await session.execute(delete(ChatRecord).where(ChatRecord.sent_at < cutoff))
+            await session.commit()
+
+    def meeting_gone(self, meeting_id: str, participant_id: str) -> None:
+        meeting = self.relay.meetings.live.get(meeting_id)
+        if meeting is None or not meeting.participants:
+            self._seq.pop(meeting_id, None)
+
+
+def _message(r: ChatRecord) -> m.ChatMessage:
+    return m.ChatMessage(
+        seq=r.seq,
+        meeting_id=r.meeting_id,
+        from_participant_id=r.from_participant_id,
+        from_name=r.from_name,
+        text=r.text,
+        sent_at=r.sent_at,
+        to_participant_id=r.to_participant_id,
+        to_name=r.to_name,
+    )
+
+
+def install(relay: Any) -> ChatService:
+    """Register the chat handlers on ``relay``."""
+    chat = ChatService(relay)
+    relay.handlers[m.SendChat] = chat.on_send
+    relay.handlers[m.ChatHistory] = chat.on_history
+    relay.on_participant_removed.append(chat.meeting_gone)
+    return chat
