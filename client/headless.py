@@ -20,6 +20,7 @@ from typing import Any
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
 from client.engine.media.session import MediaSession
+from client.headless_files import HeadlessFiles, describe_event
 from shared.errors import ParleyError, Unauthorized
 from shared.links import MeetingLink
 
@@ -44,6 +45,8 @@ class HeadlessOptions:
 
 
 def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
+    if (files_or_chat := describe_event(event)) is not None:
+        return files_or_chat
     if isinstance(event, ev.ParticipantChanged):
         p = event.participant
         return {
@@ -150,6 +153,8 @@ async def run_participant(options: HeadlessOptions) -> int:
         media = _media_session(client, options)
         media.joined_at = join_started
         await media.start()
+        files = HeadlessFiles(client, media, options, stop)  # --send-file, --download-dir, chat
+        await files.start()
         if options.duration is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), options.duration)
@@ -157,10 +162,11 @@ async def run_participant(options: HeadlessOptions) -> int:
             await stop.wait()
         stats["participants_seen"] = sorted(p.display_name for p in client.participants.values())
         stats.update(media.stats())
+        await files.stop()
         await media.stop()
         media = None
         await client.leave()
-        return 0
+        return 1 if files.failed else 0
     except ParleyError as exc:
         print(f"parley: {exc.message}", file=sys.stderr)
         return 1

@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from client.engine import events as ev
+from shared.errors import BadRequest, LimitExceeded, ParleyError
+from shared.protocol import messages as m
 from tests.client.files_helpers import file_participant, final, random_file, sha256, wait_keys
-from tests.media_fixtures import leave, start_media_relay
+from tests.media_fixtures import leave, metric, start_media_relay
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
 def files_relay(tmp_path_factory: pytest.TempPathFactory):
-    relay = start_media_relay(tmp_path_factory.mktemp("files"), "[files]\ntransfers_per_user = 2\n")
+    relay = start_media_relay(
+        tmp_path_factory.mktemp("files"),
+        "[files]\ntransfers_per_user = 2\nmax_file_bytes = 5000000\nbytes_per_minute_per_user = 2000000\n",
+    )
     yield relay
     relay.stop()
 
 
-async def _pair(relay, tmp_path: Path, **kw):
+async def _pair(relay, tmp_path: Path, auto: bool = True, **kw):
     a, b = relay.add_user(display="Ann"), relay.add_user(display="Bob")
     meeting = relay.create_meeting(a)
     ann = await file_participant(relay, a, meeting)
-    bob = await file_participant(relay, b, meeting, download_dir=tmp_path / "down", **kw)
+    bob = await file_participant(relay, b, meeting, download_dir=tmp_path / "down" if auto else None, **kw)
     await wait_keys(ann[2], 1)
     return ann, bob
 
@@ -50,3 +57,173 @@ async def test_small_file_arrives_with_matching_hash(files_relay, tmp_path: Path
         assert not list((tmp_path / "down").glob(".*parley-part"))
     finally:
         await _close(ann, bob)
+
+
+MARKER = b"PLAINTEXT-MARKER-7d41c9"
+
+
+async def test_relay_forwards_only_ciphertext(files_relay, tmp_path: Path) -> None:
+    """Every data-channel message the relay forwarded reaches the recipient unchanged; none of them
+    (nor the offer the relay saw) contains the marker planted throughout the file."""
+    before = metric(files_relay, "parley_file_forwarded_bytes_total")
+    ann, bob = await _pair(files_relay, tmp_path)
+    forwarded: list[bytes] = []
+    bob[1].channel.on("message", forwarded.append)
+    seen_by_relay: list[str] = []
+    original_request = ann[0].request
+
+    async def spy(request):
+        seen_by_relay.append(repr(request))
+        return await original_request(request)
+
+    ann[0].request = spy
+    try:
+        src = tmp_path / (MARKER.decode() + ".bin")
+        digest = random_file(src, 1_500_000, marker=MARKER)
+        assert src.read_bytes().count(MARKER) >= 2
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=60))
+        await ann[2].send_file(src)
+        got = await done
+        assert got.state == "complete" and sha256(Path(got.path)) == digest
+        assert sum(len(f) for f in forwarded) == metric(files_relay, "parley_file_forwarded_bytes_total") - before
+        assert len(forwarded) == -(-1_500_000 // ann[2].chunk_size)
+        for frame in forwarded:
+            assert MARKER not in frame and MARKER[:12] not in frame
+        assert not any(MARKER.decode() in text for text in seen_by_relay)  # the name is sealed too
+    finally:
+        await _close(ann, bob)
+
+
+async def test_offers_over_the_limits_are_refused_with_the_limit(files_relay, tmp_path: Path) -> None:
+    ann, bob = await _pair(files_relay, tmp_path, auto=False)
+    try:
+        big = tmp_path / "big.bin"
+        random_file(big, 5_000_001)
+        with pytest.raises(LimitExceeded) as too_big:
+            await ann[2].send_file(big)
+        assert too_big.value.detail == {"limit": "max_file_bytes", "value": 5000000}
+        assert "4.8 MiB" in too_big.value.message
+
+        small = tmp_path / "small.bin"
+        random_file(small, 10_000)
+        await ann[2].send_file(small)
+        await ann[2].send_file(small)
+        with pytest.raises(LimitExceeded) as too_many:
+            await ann[2].send_file(small)
+        assert too_many.value.detail["limit"] == "transfers_per_user" and too_many.value.detail["value"] == 2
+
+        empty = tmp_path / "empty.txt"
+        empty.write_bytes(b"")
+        with pytest.raises(ParleyError, match="empty"):
+            await ann[2].send_file(empty)
+        with pytest.raises(BadRequest, match="empty"):  # the relay refuses it too
+            await ann[0].request(
+                m.OfferFile(
+                    id=0,
+                    transfer_id="ab" * 16,
+                    size=0,
+                    chunk_size=65000,
+                    chunks=0,
+                    manifest="",
+                    sender_key="",
+                    wrapped_keys={},
+                )
+            )
+    finally:
+        await _close(ann, bob)
+
+
+async def test_bytes_per_minute_limit(files_relay, tmp_path: Path) -> None:
+    ann, bob = await _pair(files_relay, tmp_path)
+    try:
+        src = tmp_path / "a.bin"
+        random_file(src, 1_990_000)
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=60))
+        await ann[2].send_file(src)
+        assert (await done).state == "complete"
+        with pytest.raises(LimitExceeded) as limited:
+            await ann[2].send_file(src)
+        assert limited.value.detail == {"limit": "bytes_per_minute_per_user", "value": 2000000}
+        assert "in the last minute" in limited.value.message
+    finally:
+        await _close(ann, bob)
+
+
+async def test_tampered_chunk_fails_cleanly(files_relay, tmp_path: Path) -> None:
+    ann, bob = await _pair(files_relay, tmp_path)
+    ann[2].tamper = lambda index, sealed: sealed[:-1] + bytes([sealed[-1] ^ 1]) if index == 3 else sealed
+    try:
+        src = tmp_path / "t.bin"
+        random_file(src, 600_000)
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=30))
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=30))
+        await ann[2].send_file(src)
+        got = await done
+        assert got.state == "failed" and "altered" in got.message
+        assert (await sent).state == "failed"
+        assert list((tmp_path / "down").iterdir()) == []  # no final file, no temporary left
+    finally:
+        await _close(ann, bob)
+
+
+async def test_file_that_changes_while_sent(files_relay, tmp_path: Path) -> None:
+    ann, bob = await _pair(files_relay, tmp_path)
+    src = tmp_path / "growing.log"
+    random_file(src, 600_000)
+
+    def grow(index: int, sealed: bytes) -> bytes:
+        if index == 2:
+            with src.open("ab") as handle:
+                handle.write(b"more")
+        return sealed
+
+    ann[2].tamper = grow
+    try:
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=30))
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=30))
+        await ann[2].send_file(src)
+        out = await sent
+        assert out.state == "failed" and "changed while it was being sent" in out.message
+        assert (await done).state == "cancelled"
+        assert list((tmp_path / "down").iterdir()) == []
+    finally:
+        await _close(ann, bob)
+
+
+async def test_recipient_leaves_mid_transfer(files_relay, tmp_path: Path) -> None:
+    ann, bob = await _pair(files_relay, tmp_path, window=2)
+    try:
+        src = tmp_path / "l.bin"
+        random_file(src, 1_900_000)
+        moving = asyncio.ensure_future(
+            bob[0].wait_for(lambda e: isinstance(e, ev.FileTransferChanged) and e.done_bytes > 0, timeout=30)
+        )
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=30))
+        await ann[2].send_file(src)
+        await moving
+        await _close(bob)
+        out = await sent
+        assert out.state == "failed" and "left the meeting" in out.message
+        assert list((tmp_path / "down").iterdir()) == []
+    finally:
+        await _close(ann)
+
+
+async def test_recipient_whose_disk_is_full_declines(files_relay, tmp_path: Path) -> None:
+    small_disk = tmp_path / "down"
+    small_disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small_disk)], check=True)  # noqa: ASYNC221
+    try:
+        ann, bob = await _pair(files_relay, tmp_path)
+        try:
+            src = tmp_path / "d.bin"
+            random_file(src, 1_500_000)
+            sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=30))
+            await ann[2].send_file(src)
+            out = await sent
+            assert out.state == "declined" and "not enough free space" in out.message
+            assert list(small_disk.iterdir()) == []
+        finally:
+            await _close(ann, bob)
+    finally:
+        subprocess.run(["umount", str(small_disk)], check=True)  # noqa: ASYNC221
