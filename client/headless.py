@@ -20,6 +20,7 @@ from typing import Any
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
 from client.engine.media.session import MediaSession
+from client.engine.recording import RecordingService
 from client.headless_files import HeadlessFiles, describe_event
 from shared.errors import ParleyError, Unauthorized
 from shared.links import MeetingLink
@@ -72,6 +73,10 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": name, "participant": event.participant_id, "source": event.source}
     if isinstance(event, ev.MediaFailed):
         return {"event": "media_failed", "message": event.message}
+    if isinstance(event, ev.RecordingChanged):
+        return {"event": "recording" if event.state.recording else "not_recording", "message": event.message}
+    if isinstance(event, ev.RecordingFinished):
+        return {"event": "recording_saved", "path": event.path, "message": event.message}
     return None
 
 
@@ -103,6 +108,15 @@ def _media_session(client: ParleyClient, options: HeadlessOptions) -> MediaSessi
     )
 
 
+async def _finish_recording(recording: RecordingService) -> dict[str, Any]:
+    recorder = recording.recorder
+    await recording.stop()
+    if recorder is None:
+        return {}
+    seconds = (recorder.stopped_at or 0.0) - (recorder.started_at or 0.0)
+    return {"path": str(recorder.path), "seconds": round(seconds, 3), **recorder.stats.report()}
+
+
 async def run_participant(options: HeadlessOptions) -> int:
     link = options.link
     client = ParleyClient(link.server, fingerprint=options.fingerprint)
@@ -131,6 +145,7 @@ async def run_participant(options: HeadlessOptions) -> int:
 
     started = time.monotonic()
     media: MediaSession | None = None
+    recording: RecordingService | None = None
     stats: dict[str, Any] = {"participant": name, "join_to_first_frame_s": None, "remote_tracks": []}
     try:
         await client.connect()
@@ -153,6 +168,12 @@ async def run_participant(options: HeadlessOptions) -> int:
         media = _media_session(client, options)
         media.joined_at = join_started
         await media.start()
+        if options.record is not None:
+            # PARLEY_RECORD_VIDEO=640x360@15 makes test recordings cheaper (default 1280x720@30).
+            rw, rh, rfps = _size(os.environ.get("PARLEY_RECORD_VIDEO", ""), (1280, 720, 30.0))
+            recording = RecordingService(client, media, size=(rw, rh), fps=int(rfps))
+            path = await recording.start(options.record)
+            print(f"[{name}] recording_started path={path}", flush=True)
         files = HeadlessFiles(client, media, options, stop)  # --send-file, --download-dir, chat
         await files.start()
         if options.duration is not None:
@@ -161,6 +182,8 @@ async def run_participant(options: HeadlessOptions) -> int:
         else:
             await stop.wait()
         stats["participants_seen"] = sorted(p.display_name for p in client.participants.values())
+        if recording is not None:
+            stats["recording"] = await _finish_recording(recording)
         stats.update(media.stats())
         await files.stop()
         await media.stop()
@@ -174,6 +197,9 @@ async def run_participant(options: HeadlessOptions) -> int:
         print(f"parley: {describe_error(exc)}", file=sys.stderr)
         return 1
     finally:
+        if recording is not None and recording.recorder is not None:
+            with contextlib.suppress(Exception):
+                stats["recording"] = await _finish_recording(recording)
         if media is not None:
             with contextlib.suppress(Exception):
                 stats.update(media.stats())

@@ -22,6 +22,7 @@ from relay.ops.metrics import RelayMetrics
 from relay.ops.uptime import disk_full
 from relay.ops.uptime import install as install_ops
 from relay.ratelimit import TokenBucket
+from relay.recording import install as install_recording
 from relay.chat import install as install_chat
 from relay.sfu.datachannels import install as install_files
 from relay.sfu.handlers import install as install_media
@@ -83,6 +84,7 @@ class Relay:
         self.chat = install_chat(self)  # in-call chat (relay/chat.py)
         self.files = install_files(self)  # file transfer over data channels (relay/sfu/datachannels.py)
         self.hosting = install_hosting(self)  # rooms, bookings, lobby, host controls, maintenance
+        self.recordings = install_recording(self)  # who may record; recording notices (relay/recording.py)
         self.ops = install_ops(self)  # heartbeats, listener checks, scheduled backups (relay/ops/uptime.py)
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -169,6 +169,26 @@ class FileTransferChanged:
     message: str = ""
 
 
+# --- recording (client/engine/recording.py) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingChanged:
+    """The meeting's recording started or stopped (whoever records it); ``message`` is the notice."""
+
+    state: m.RecordingState
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    """This machine's recording ended and its file is in ``path``; ``message`` says why when it
+    stopped by itself (the disk nearly full, a write error), else it is empty."""
+
+    path: str
+    message: str = ""
+
+
 EngineEvent = (
     Connected
     | SignedIn
@@ -189,4 +209,6 @@ EngineEvent = (
     | HostAsked
     | MeetingEndingSoon
     | MaintenanceAnnounced
+    | RecordingChanged
+    | RecordingFinished
 )

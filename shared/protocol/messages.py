@@ -767,6 +767,58 @@ class FileCancelled(_Msg, tag="files.cancelled"):
     reason: str = ""
 
 
+# --- recording (issue 5) -----------------------------------------------------------------------
+
+
+class RecordingState(msgspec.Struct):
+    """Whether a meeting is being recorded, by whom (on their own machine) and since when (UTC
+    seconds); ``cohosts_allowed`` when the host lets co-hosts start and stop recording."""
+
+    meeting_id: str
+    recording: bool = False
+    by_participant_id: str = ""
+    by_name: str = ""
+    started_at: float = 0.0
+    cohosts_allowed: bool = False
+
+
+class StartRecording(_Msg, tag="recording.start"):
+    """Tell the meeting that this participant starts recording it (host, or co-host if allowed).
+    The relay never sees the recording; it only tells everyone, late joiners included."""
+
+    id: int
+
+
+class StopRecording(_Msg, tag="recording.stop"):
+    """Stop the meeting's recording: the recorder, or the host (the recorder's app then stops).
+    ``reason`` is an optional sentence shown with the notice (e.g. the disk is nearly full)."""
+
+    id: int
+    reason: str = ""
+
+
+class AllowCohostRecording(_Msg, tag="recording.allow_cohosts"):
+    """The host lets co-hosts start and stop recording, or stops letting them."""
+
+    id: int
+    allowed: bool = True
+
+
+class RecordingStatus(_Msg, tag="recording.status"):
+    """Answer to the ``recording.*`` requests: the meeting's recording state now."""
+
+    id: int
+    state: RecordingState
+
+
+class RecordingChanged(_Msg, tag="recording.changed"):
+    """The meeting's recording started or stopped (to everyone; to a joiner right after joining
+    while it records); ``message`` is the notice to show."""
+
+    state: RecordingState
+    message: str = ""
+
+
 Request = (
     Hello
     | Login
@@ -800,6 +852,9 @@ Request = (
     | AckFile
     | ResumeFile
     | CancelFile
+    | StartRecording
+    | StopRecording
+    | AllowCohostRecording
 )
 Reply = (
     HelloOk
@@ -819,6 +874,7 @@ Reply = (
     | ChatSent
     | ChatHistoryList
     | FileKeys
+    | RecordingStatus
 )
 Event = (
     ParticipantJoined
@@ -841,6 +897,7 @@ Event = (
     | FileAnswered
     | FileAcked
     | FileCancelled
+    | RecordingChanged
 )
 Message = Request | Reply | Event
 

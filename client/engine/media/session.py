@@ -77,6 +77,8 @@ class MediaSession:
         self._video_sinks: list[Callable[[str, str, av.VideoFrame], None]] = []
         self._local_sinks: list[Callable[[str, av.VideoFrame], None]] = []
         self._level_listeners: list[Callable[[str, float], None]] = []
+        self._audio_sinks: list[Callable[[str, str, av.AudioFrame], None]] = []
+        self._local_audio_sinks: list[Callable[[str, av.AudioFrame], None]] = []
         self._last_level: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._offers: asyncio.Queue[m.SubscribeOffer] = asyncio.Queue()
@@ -96,6 +98,14 @@ class MediaSession:
 
     def add_audio_level_listener(self, callback: Callable[[str, float], None]) -> None:
         self._level_listeners.append(callback)
+
+    def add_audio_sink(self, callback: Callable[[str, str, av.AudioFrame], None]) -> None:
+        """Every decoded remote audio frame as (participant_id, source, frame); keep it cheap."""
+        self._audio_sinks.append(callback)
+
+    def add_local_audio_sink(self, callback: Callable[[str, av.AudioFrame], None]) -> None:
+        """Every frame this participant's microphone sends, as (source, frame)."""
+        self._local_audio_sinks.append(callback)
 
     async def start(self) -> None:
         """Publish this participant's sources and subscribe to everyone else (after join)."""
@@ -267,13 +277,12 @@ class MediaSession:
 
     def _local_preview(self, source: str, track: Any) -> None:
         """Self view: aiortc's sender reads the track; a wrapper shows each frame it takes."""
-        if track.kind != "video":
-            return
+        sinks: list[Any] = self._local_sinks if track.kind == "video" else self._local_audio_sinks
         original = track.recv
 
         async def recv() -> Any:
             frame = await original()
-            for sink in list(self._local_sinks):
+            for sink in list(sinks):
                 try:
                     sink(source, frame)
                 except Exception:
@@ -384,6 +393,11 @@ class MediaSession:
             else:
                 if self.playback is not None:
                     self.playback.push(info.participant_id, frame)
+                for audio_sink in self._audio_sinks:
+                    try:
+                        audio_sink(info.participant_id, info.source, frame)
+                    except Exception:
+                        log.exception("audio sink failed")
                 if self._level_listeners and now - self._last_level.get(info.participant_id, 0.0) >= LEVEL_INTERVAL:
                     self._last_level[info.participant_id] = now
                     level = audio_level(frame)

@@ -1,0 +1,581 @@
+"""Recording a meeting on the host's machine: an MP4 (H.264 + AAC) that survives a crash.
+
+`MeetingRecorder` takes decoded frames from the media session's sinks on the event loop (it only
+keeps a reference to the newest frame, or queues 20 ms of audio), and a worker thread composites,
+mixes and encodes at the recording's own clock. A slow encoder makes the worker skip recording
+frames (counted and logged); it never holds up the call. The file is fragmented MP4 (a fragment
+at least every second), so whatever was written before a crash or SIGKILL still plays.
+
+`RecordingService` is the part a UI or the headless participant drives: it asks the relay for
+permission (the relay tells everyone, late joiners included), feeds the recorder from a
+`MediaSession`, and stops cleanly with a warning before the disk fills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import fractions
+import logging
+import re
+import shutil
+import threading
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import av
+import cv2
+import numpy as np
+
+from client.engine import events as ev
+from client.engine.compositor import Compositor, Tile
+from shared.errors import Conflict, ParleyError, Unavailable
+from shared.protocol import messages as m
+
+if TYPE_CHECKING:
+    from client.engine.call import ParleyClient
+    from client.engine.media.session import MediaSession
+
+log = logging.getLogger("parley.recording")
+
+AUDIO_RATE = 48000
+AAC_FRAME = 1024
+AUDIO_LATENCY = 0.12  # seconds of audio held back so late packets still land in the mix
+RESYNC = 0.08  # a lane further than this from the arrival clock jumps to it (gap or overlap)
+STALE_VIDEO = 1.5  # seconds without a frame before a tile shows the person's name instead
+SPEAKING_LEVEL = 0.02
+DISK_CHECK_SECONDS = 1.0
+MIN_FREE_TO_START = 500 * 2**20
+RESERVE_BYTES = 200 * 2**20  # stop while this much is still free
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+class RecordingError(Unavailable):
+    """A recording could not start or continue; the message is for people."""
+
+
+def recording_filename(title: str, started: dt.datetime) -> str:
+    """``<meeting title> <YYYY-MM-DD HH-MM>.mp4``, safe on Windows, macOS and Linux."""
+    name = unicodedata.normalize("NFC", title)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"/\\|?*]', "_", name).strip().strip(".")[:100] or "Meeting"
+    return f"{name} {started:%Y-%m-%d %H-%M-%S}.mp4"
+
+
+def default_recordings_dir() -> Path:
+    """Where recordings go when the settings name no folder: the user's Videos/Parley."""
+    import platformdirs
+
+    return Path(platformdirs.user_videos_dir()) / "Parley"
+
+
+@dataclass
+class _AudioLane:
+    """One person's audio placed on the recording's timeline (in samples since the start)."""
+
+    next_pos: int | None = None
+    chunks: deque[tuple[int, np.ndarray[Any, Any]]] = field(default_factory=deque)
+    level: float = 0.0
+
+
+@dataclass
+class RecorderStats:
+    frames: int = 0
+    dropped: int = 0
+    audio_frames: int = 0
+    encode_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "frames": self.frames,
+            "dropped_frames": self.dropped,
+            "audio_frames": self.audio_frames,
+            "worker_cpu_s": round(self.cpu_seconds, 3),
+        }
+
+
+class MeetingRecorder:
+    """Composites, mixes and encodes a meeting to ``path`` in a worker thread.
+
+    ``video``/``audio``/``set_roster`` are called on the event loop and stay cheap; ``on_stopped``
+    is called from the worker thread with a sentence when the recording stops by itself (disk
+    nearly full, write error).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        size: tuple[int, int] = (1280, 720),
+        fps: int = 30,
+        min_free: int = MIN_FREE_TO_START,
+        reserve: int = RESERVE_BYTES,
+        on_stopped: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = Path(path)
+        self.width, self.height = size
+        self.fps = fps
+        self.min_free, self.reserve = min_free, reserve
+        self.on_stopped = on_stopped
+        self.clock = clock
+        self.stats = RecorderStats()
+        self.started_at: float | None = None
+        self.stopped_at: float | None = None
+        self.stop_reason = ""
+        self._latest: dict[tuple[str, str], tuple[Any, float]] = {}
+        self._roster: list[tuple[str, str, bool]] = []  # (participant_id, name, camera on)
+        self._lanes: dict[str, _AudioLane] = {}
+        self._audio_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._container: Any = None
+        self._vstream: Any = None
+        self._astream: Any = None
+        self._audio_emitted = 0
+        self._last_dropped_log = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Check the disk, open the file and start the worker. Raises RecordingError."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(folder).free
+        except OSError as exc:
+            raise RecordingError(f"The recordings folder {folder} cannot be used: {exc.strerror or exc}.") from None
+        if free < self.min_free:
+            raise RecordingError(
+                f"There is not enough free disk space to record ({_mb(free)} free in {folder}; "
+                f"at least {_mb(self.min_free)} is needed)."
+            )
+        try:
+            self._open()
+        except (OSError, av.FFmpegError) as exc:
+            raise RecordingError(f"The recording file {self.path} cannot be written: {exc}.") from None
+        self.started_at = self.clock()
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+        log.info("recording to %s at %dx%d@%d", self.path, self.width, self.height, self.fps)
+
+    def stop(self, reason: str = "") -> None:
+        """Finish the file (blocking: call it from an executor on the event loop)."""
+        if not self.stop_reason:
+            self.stop_reason = reason or "stopped"
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- inputs (event loop) -----------------------------------------------------------------
+
+    def video(self, participant_id: str, source: str, frame: Any) -> None:
+        self._latest[(participant_id, source)] = (frame, self.clock())
+
+    def audio(self, participant_id: str, frame: Any) -> None:
+        if self.started_at is None or self._stop.is_set():
+            return
+        samples = _mono_s16(frame)
+        if samples is None:
+            return
+        now_pos = int((self.clock() - self.started_at) * AUDIO_RATE)
+        level = float(np.sqrt(np.mean(np.square(samples.astype(np.float32) / 32768.0)))) if samples.size else 0.0
+        with self._audio_lock:
+            lane = self._lanes.setdefault(participant_id, _AudioLane())
+            lane.level = max(level, lane.level * 0.8)
+            # Chunks are laid end to end; when arrival says they drifted too far (a stall, a
+            # network drop), the lane jumps to the arrival clock and leaves a gap.
+            arrival = now_pos - len(samples)
+            if lane.next_pos is None or abs(arrival - lane.next_pos) > RESYNC * AUDIO_RATE:
+                lane.next_pos = arrival
+            lane.chunks.append((lane.next_pos, samples))
+            lane.next_pos += len(samples)
+
+    def set_roster(self, roster: list[tuple[str, str, bool]]) -> None:
+        """Who is in the meeting, in display order: (participant_id, name, camera on)."""
+        self._roster = list(roster)
+
+    # --- worker ------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        container = av.open(
+            str(self.path),
+            mode="w",
+            format="mp4",
+            options={
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "frag_duration": "1000000",
+                "flush_packets": "1",  # each fragment reaches the file whole, not in 256 KB pieces
+            },
+        )
+        try:
+            vstream = container.add_stream("libx264", rate=self.fps)
+            vstream.width, vstream.height = self.width, self.height
+            vstream.pix_fmt = "yuv420p"
+            vstream.codec_context.time_base = fractions.Fraction(1, self.fps)
+            vstream.codec_context.gop_size = self.fps  # a keyframe, so a fragment, every second
+            vstream.codec_context.thread_count = 1
+            vstream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "26"}
+            astream = container.add_stream("aac", rate=AUDIO_RATE)
+            astream.codec_context.layout = "mono"
+            astream.codec_context.bit_rate = 96000
+        except Exception:
+            container.close()
+            raise
+        self._container, self._vstream, self._astream = container, vstream, astream
+
+    def _run(self) -> None:
+        assert self.started_at is not None
+        compositor = Compositor(self.width, self.height)
+        period = 1.0 / self.fps
+        n = 0
+        next_disk_check = 0.0
+        cpu0 = time.thread_time()
+        try:
+            while not self._stop.is_set():
+                target = self.started_at + n * period
+                wait = target - self.clock()
+                if wait > 0 and self._stop.wait(wait):
+                    break
+                now = self.clock()
+                behind = int((now - target) / period)
+                if behind >= 2:  # the encoder could not keep up: skip, never queue
+                    self.stats.dropped += behind
+                    n += behind
+                    if now - self._last_dropped_log > 5.0:
+                        self._last_dropped_log = now
+                        log.warning("recording encoder is slow: %d frames dropped so far", self.stats.dropped)
+                self._write_video(compositor, n, now)
+                self._write_audio(int((now - self.started_at - AUDIO_LATENCY) * AUDIO_RATE))
+                n += 1
+                if now >= next_disk_check:
+                    next_disk_check = now + DISK_CHECK_SECONDS
+                    free = shutil.disk_usage(self.path.parent).free
+                    if free < self.reserve:
+                        self._stopped_by_itself(
+                            f"Recording stopped: the disk is nearly full ({_mb(free)} left). "
+                            f"The recording so far is saved in {self.path}."
+                        )
+                        break
+            end = self.clock()
+            # Close both streams at the wall-clock end: the last frame lasts until then.
+            last_n = max(n - 1, round((end - self.started_at) * self.fps) - 1)
+            if last_n >= n:
+                self._write_video(compositor, last_n, end)
+            self._write_audio(int((end - self.started_at) * AUDIO_RATE), final=True)
+            self.stopped_at = end
+        except Exception as exc:  # a full disk, an encoder failure: keep what was written
+            log.exception("recording failed")
+            self._stopped_by_itself(f"Recording stopped: the file could not be written ({exc}).")
+            self.stopped_at = self.clock()
+        finally:
+            self.stats.cpu_seconds = time.thread_time() - cpu0
+            self._close()
+
+    def _stopped_by_itself(self, message: str) -> None:
+        if not self.stop_reason:
+            self.stop_reason = message
+        log.warning(message)
+        self._stop.set()
+        if self.on_stopped is not None:
+            try:
+                self.on_stopped(message)
+            except Exception:
+                log.exception("on_stopped failed")
+
+    def _tiles(self, now: float) -> tuple[list[Tile], Tile | None]:
+        latest = dict(self._latest)
+        with self._audio_lock:
+            levels = {pid: lane.level for pid, lane in self._lanes.items()}
+        people: list[Tile] = []
+        screen: Tile | None = None
+        for pid, name, camera_on in self._roster:
+            cam = latest.get((pid, "camera"))
+            frame = cam[0] if camera_on and cam is not None and now - cam[1] < STALE_VIDEO else None
+            people.append(Tile(pid, name, frame, speaking=levels.get(pid, 0.0) > SPEAKING_LEVEL))
+            shared = latest.get((pid, "screen"))
+            if screen is None and shared is not None and now - shared[1] < STALE_VIDEO * 2:
+                screen = Tile(f"{pid}/screen", f"{name}'s screen", shared[0])
+        if screen is not None:
+            # Speakers beside the screen: whoever is talking first.
+            people.sort(key=lambda t: (not t.speaking, -levels.get(t.key, 0.0)))
+        return people, screen
+
+    def _write_video(self, compositor: Compositor, n: int, now: float) -> None:
+        people, screen = self._tiles(now)
+        canvas = compositor.compose(people, screen)
+        yuv: Any = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame.pts = n
+        frame.time_base = fractions.Fraction(1, self.fps)
+        t = time.perf_counter()
+        for packet in self._vstream.encode(frame):
+            self._container.mux(packet)
+        self.stats.encode_seconds += time.perf_counter() - t
+        self.stats.frames += 1
+
+    def _write_audio(self, upto: int, final: bool = False) -> None:
+        while self._audio_emitted + AAC_FRAME <= upto or (final and self._audio_emitted < upto):
+            start = self._audio_emitted
+            count = AAC_FRAME if start + AAC_FRAME <= upto else upto - start
+            mix = self._mix(start, count)
+            frame = av.AudioFrame.from_ndarray(mix.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = AUDIO_RATE
+            frame.pts = start
+            frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+            for packet in self._astream.encode(frame):
+                self._container.mux(packet)
+            self._audio_emitted += count
+            self.stats.audio_frames += 1
+
+    def _mix(self, start: int, count: int) -> np.ndarray[Any, Any]:
+        out = np.zeros(count, np.int32)
+        end = start + count
+        with self._audio_lock:
+            for lane in self._lanes.values():
+                while lane.chunks:
+                    pos, chunk = lane.chunks[0]
+                    if pos >= end:
+                        break
+                    lo, hi = max(pos, start), min(pos + len(chunk), end)
+                    if hi > lo:
+                        out[lo - start : hi - start] += chunk[lo - pos : hi - pos]
+                    if pos + len(chunk) <= end:
+                        lane.chunks.popleft()
+                    else:
+                        break
+                lane.level *= 0.9
+        return np.clip(out, -32768, 32767).astype(np.int16)
+
+    def _close(self) -> None:
+        container, self._container = self._container, None
+        if container is None:
+            return
+        try:
+            for stream in (self._vstream, self._astream):
+                for packet in stream.encode(None):
+                    container.mux(packet)
+        except Exception:
+            log.exception("flushing the recording encoders failed")
+        finally:
+            with contextlib.suppress(Exception):
+                container.close()
+
+
+def _mono_s16(frame: Any) -> np.ndarray[Any, Any] | None:
+    if frame.sample_rate != AUDIO_RATE:
+        return None
+    samples = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if samples.dtype != np.int16:
+        samples = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    if frame.format.is_planar:
+        samples = samples[0] if channels >= 1 else samples.reshape(-1)
+    else:
+        samples = samples.reshape(-1, channels)[:, 0] if channels > 1 else samples.reshape(-1)
+    return np.ascontiguousarray(samples, dtype=np.int16)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.0f} MB"
+
+
+class RecordingService:
+    """Records the current meeting on this machine, with the relay's permission and notice.
+
+    Also keeps ``state``, the meeting's recording state as the relay announced it (whoever
+    records), for the indicator. Drives one `MeetingRecorder` at a time.
+    """
+
+    def __init__(
+        self,
+        client: ParleyClient,
+        media: MediaSession | None = None,
+        *,
+        folder: Path | None = None,
+        size: tuple[int, int] = SIZES["720p"],
+        fps: int = 30,
+        min_free: int = MIN_FREE_TO_START,
+        reserve: int = RESERVE_BYTES,
+    ) -> None:
+        self.client = client
+        self.media: MediaSession | None = None
+        self.folder = folder
+        self.size, self.fps = size, fps
+        self.min_free, self.reserve = min_free, reserve
+        self.state: m.RecordingState | None = None
+        self.recorder: MeetingRecorder | None = None
+        self.last_path: Path | None = None
+        self.last_wall_seconds = 0.0  # how long the last recording ran, by the wall clock
+        self.last_stats: dict[str, Any] = {}
+        self._stopping: asyncio.Task[Path] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        client.push_handlers.append(self._on_push)
+        client.add_listener(self._on_event)
+        if media is not None:
+            self.attach(media)
+
+    @property
+    def meeting_recorded(self) -> bool:
+        """Someone (maybe this machine) records the meeting: show the indicator."""
+        return self.state is not None and self.state.recording
+
+    @property
+    def recording_here(self) -> bool:
+        return self.recorder is not None
+
+    def attach(self, media: MediaSession) -> None:
+        """Feed recordings from ``media`` (the meeting's media session, once it exists)."""
+        self.media = media
+        media.add_video_sink(self._remote_video)
+        media.add_audio_sink(self._remote_audio)
+        media.add_local_video_sink(self._local_video)
+        media.add_local_audio_sink(self._local_audio)
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.client.push_handlers.remove(self._on_push)
+        self.client.remove_listener(self._on_event)
+
+    async def start(self, path: Path | None = None) -> Path:
+        """Start recording to ``path`` (default: the recordings folder, named from the meeting's
+        title and the time). Raises RecordingError, or the relay's Forbidden/Conflict."""
+        meeting = self.client.meeting
+        if meeting is None:
+            raise RecordingError("Join a meeting before recording it.")
+        if self.recorder is not None:
+            raise Conflict("This meeting is already being recorded here.")
+        if path is None:
+            folder = self.folder or default_recordings_dir()
+            path = folder / recording_filename(meeting.title, dt.datetime.now())
+        self._loop = asyncio.get_running_loop()
+        recorder = MeetingRecorder(
+            path,
+            size=self.size,
+            fps=self.fps,
+            min_free=self.min_free,
+            reserve=self.reserve,
+            on_stopped=self._stopped_by_itself,
+        )
+        await self.client.request(m.StartRecording(id=0))  # the relay decides who may
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, recorder.start)
+        except RecordingError as exc:
+            with contextlib.suppress(ParleyError, OSError):
+                await self.client.request(m.StopRecording(id=0, reason=exc.message))
+            raise
+        self.recorder = recorder
+        self._update_roster()
+        return recorder.path
+
+    async def stop(self, reason: str = "", *, tell_relay: bool = True) -> Path | None:
+        """Finish the file and tell the meeting; returns the file's path (None if not recording)."""
+        if self._stopping is not None:
+            return await asyncio.shield(self._stopping)
+        recorder = self.recorder
+        if recorder is None:
+            return None
+        self._stopping = asyncio.get_running_loop().create_task(self._stop(recorder, reason, tell_relay))
+        try:
+            return await asyncio.shield(self._stopping)
+        finally:
+            self._stopping = None
+
+    async def _stop(self, recorder: MeetingRecorder, reason: str, tell_relay: bool) -> Path:
+        await asyncio.get_running_loop().run_in_executor(None, recorder.stop, reason)
+        self.recorder = None
+        self.last_path = recorder.path
+        self.last_wall_seconds = (recorder.stopped_at or 0.0) - (recorder.started_at or 0.0)
+        self.last_stats = recorder.stats.report()
+        if tell_relay and self.client.meeting is not None:
+            with contextlib.suppress(ParleyError, OSError):
+                await self.client.request(m.StopRecording(id=0, reason=reason))
+        log.info("recording saved to %s (%s)", recorder.path, recorder.stats.report())
+        self.client.emit(ev.RecordingFinished(path=str(recorder.path), message=reason))
+        return recorder.path
+
+    # --- from the worker thread ----------------------------------------------------------------
+
+    def _stopped_by_itself(self, message: str) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to tell
+            loop.call_soon_threadsafe(lambda: loop.create_task(self.stop(message)))
+
+    # --- media sinks (event loop, cheap) -------------------------------------------------------
+
+    def _remote_video(self, participant_id: str, source: str, frame: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.video(participant_id, source, frame)
+
+    def _remote_audio(self, participant_id: str, source: str, frame: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.audio(participant_id, frame)
+
+    def _local_video(self, source: str, frame: Any) -> None:
+        if self.recorder is not None and self.client.participant_id:
+            self.recorder.video(self.client.participant_id, source, frame)
+
+    def _local_audio(self, source: str, frame: Any) -> None:
+        if self.recorder is not None and self.client.participant_id:
+            self.recorder.audio(self.client.participant_id, frame)
+
+    # --- relay pushes and engine events --------------------------------------------------------
+
+    def _update_roster(self) -> None:
+        if self.recorder is None:
+            return
+        roster: list[tuple[str, str, bool]] = []
+        me = self.client.participant_id
+        for p in self.client.participants.values():
+            if p.participant_id == me:
+                camera = self.media is not None and "camera" in self.media.local_tracks
+                camera = camera and not getattr(self.media.local_tracks.get("camera"), "muted", False)  # type: ignore[union-attr]
+            else:
+                camera = not p.muted.get("camera", False)
+            roster.append((p.participant_id, p.display_name, camera))
+        self.recorder.set_roster(roster)
+
+    def _on_push(self, event: m.Event) -> None:
+        if not isinstance(event, m.RecordingChanged):
+            return
+        meeting = self.client.meeting
+        if meeting is None or event.state.meeting_id != meeting.meeting_id:
+            return
+        self.state = event.state
+        self.client.emit(ev.RecordingChanged(state=event.state, message=event.message))
+        here = self.client.participant_id
+        if self.recorder is not None and (not event.state.recording or event.state.by_participant_id != here):
+            # The host stopped our recording from their machine: finish the file here.
+            asyncio.get_running_loop().create_task(self.stop(tell_relay=False))
+
+    def _on_event(self, event: ev.EngineEvent) -> None:
+        if isinstance(event, (ev.ParticipantChanged, ev.ParticipantLeft)):
+            self._update_roster()
+        elif isinstance(event, ev.MeetingJoined):
+            if self.recorder is not None:
+                # Back after a reconnect (or a relay restart): say again that we record.
+                asyncio.get_running_loop().create_task(self._announce_again())
+            else:
+                self.state = None
+        elif isinstance(event, ev.MeetingLeft):
+            self.state = None
+            if self.recorder is not None:
+                asyncio.get_running_loop().create_task(self.stop(tell_relay=False))
+
+    async def _announce_again(self) -> None:
+        with contextlib.suppress(ParleyError, OSError):
+            await self.client.request(m.StartRecording(id=0))
