@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from client.meetings_cli import register as register_meetings
 from shared.errors import ParleyError
 from shared.links import BadLink, parse_link
 from shared.version import __version__
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--to", help="send the file only to this participant (display name)")
     join.add_argument("--download-dir", help="accept offered files into this folder")
     join.add_argument("--json-events", action="store_true", help="print events as JSON lines")
+    register_meetings(sub)  # parley meetings list|book|edit|cancel|ics (client/meetings_cli.py)
     return parser
 
 
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             from client.selftest import run_self_test
 
             return run_self_test()
+        if args.command == "meetings":
+            from client.meetings_cli import run as run_meetings
+
+            return run_meetings(args)
         if args.command == "join":
             if args.headless:
                 return run_headless(args)

@@ -6,9 +6,11 @@ Registered on the main parser by `relay.cli.build_parser` through `register`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,15 +43,32 @@ def parse_time(text: str, *, now: float | None = None, past: bool = False) -> fl
     return parsed.timestamp()
 
 
+def _with_rooms(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run ``work(rooms)`` on the configured database, without loading the media plane."""
+    from relay.cli import _config
+    from relay.rooms import Rooms
+    from relay.store.db import Database
+
+    config = _config(args)
+
+    async def main() -> int:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(config.database_url)
+        try:
+            await db.migrate()
+            return await work(Rooms(db, config))
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
 
 
 def cmd_room(args: argparse.Namespace) -> int:
-    from relay.cli import _with_relay
-
-    async def work(relay: Any) -> int:
-        rooms = relay.hosting.rooms
+    async def work(rooms: Any) -> int:
         if args.action == "add":
             room = await rooms.add_room(args.name, args.capacity, args.description or "")
             print(f"added room {room.name} (capacity {room.capacity})")
@@ -76,14 +95,11 @@ def cmd_room(args: argparse.Namespace) -> int:
             print(f"removed room {args.name}{extra}")
         return 0
 
-    return _with_relay(args, work)
+    return _with_rooms(args, work)
 
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
-    from relay.cli import _with_relay
-
-    async def work(relay: Any) -> int:
-        rooms = relay.hosting.rooms
+    async def work(rooms: Any) -> int:
         if args.action == "schedule":
             starts_at = parse_time(args.start)
             window, clashing = await rooms.schedule_maintenance(
@@ -122,13 +138,11 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
             print(f"cancelled maintenance {args.window_id}")
         return 0
 
-    return _with_relay(args, work)
+    return _with_rooms(args, work)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from relay.cli import _with_relay
-
-    async def work(relay: Any) -> int:
+    async def work(rooms: Any) -> int:
         query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(args.limit)
         if args.since:
             query = query.where(AuditEntry.at >= parse_time(args.since, past=True))
@@ -137,7 +151,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.action:
             # "booking" matches booking.create, booking.edit, ...; "booking.create" only itself.
             query = query.where((AuditEntry.action == args.action) | AuditEntry.action.startswith(args.action + "."))
-        async with relay.db.sessions() as s:
+        async with rooms.db.sessions() as s:
             entries = list(reversed(list(await s.scalars(query))))
         if args.json:
             rows = [
@@ -147,11 +161,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
         else:
             for e in entries:
-                detail = " ".join(f"{k}={v}" for k, v in sorted((e.detail or {}).items()))
+                detail = " ".join(
+                    f"{k}={_when(v) if k.endswith('_at') and isinstance(v, (int, float)) else v}"
+                    for k, v in sorted((e.detail or {}).items())
+                )
                 print(f"{_when(e.at)}  {e.actor:16} {e.action:24} {e.target} {detail}".rstrip())
         return 0
 
-    return _with_relay(args, work)
+    return _with_rooms(args, work)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
