@@ -97,6 +97,7 @@ class Relay:
         self._spawn(self._watch_admin_events())
 
     async def stop(self) -> None:
+        await self.media.stop()  # closes every peer connection (SIGTERM, tests)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 
@@ -19,6 +21,10 @@ class RelayMetrics:
         self.reconnects = Counter("parley_reconnects", "Participants who took their seat back", registry=r)
         self.forwarded_packets = Counter("parley_forwarded_packets", "RTP packets forwarded", ["kind"], registry=r)
         self.forwarded_bytes = Counter("parley_forwarded_bytes", "RTP bytes forwarded", ["kind"], registry=r)
+        # Called before each render: planes that count in plain ints (media) flush them here.
+        self.before_render: list[Callable[[], None]] = []
 
     def render(self) -> bytes:
+        for flush in self.before_render:
+            flush()
         return generate_latest(self.registry)

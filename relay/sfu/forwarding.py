@@ -3,9 +3,11 @@
 Nothing is decoded or encoded. aiortc still negotiates, runs DTLS-SRTP and RTCP, but the relay
 takes over two private hooks (pinned to aiortc 1.16, each covered by a test):
 
-- ``RTCRtpReceiver._handle_rtp_packet`` of a publish receiver is replaced per instance by
-  `PublishedTrack.on_rtp`, so packets never reach the jitter buffer or a decoder (and the
-  receiver's own REMB estimator, which only sees its own SSRC, is never fed).
+- ``RTCDtlsTransport._handle_rtp_data`` of a publish transport is replaced per instance
+  (`relay.sfu.hooks.hook_ingress`), so `PublishedTrack.forward` gets each decrypted packet with
+  its raw bytes; packets never reach the jitter buffer or a decoder (and the receiver's own REMB
+  estimator, which only sees its own SSRC, is never fed). ``RTCRtpReceiver._handle_rtp_packet``
+  is replaced too, as a fallback without raw bytes.
 - ``RTCRtpSender._handle_rtcp_packet`` of a subscribe sender is replaced per instance by
   `Slot.on_rtcp`, which answers NACKs from the slot's own history (as RTX when negotiated),
   forwards PLI/FIR upstream (rate-limited) and records the subscriber's REMB.
@@ -13,6 +15,12 @@ takes over two private hooks (pinned to aiortc 1.16, each covered by a test):
 Each `Slot` owns its SSRC, payload types, header-extension ids and sequence/timestamp offsets, so
 a slot can be rebound to another publisher and restarted on a keyframe without the subscriber's
 decoder seeing a jump.
+
+The hot path, per incoming packet: one header-extension id translation per distinct subscriber
+extension map (in a copy of the raw bytes, same length), then per subscriber a bytearray copy with
+payload type, sequence, timestamp and SSRC rewritten, SRTP protect and a synchronous UDP
+``sendto`` (`relay.sfu.hooks.Egress`). No coroutine per send, no log line, no metrics update:
+counts are kept in ints and flushed to Prometheus by `PublishedTrack.flush`.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
-from relay.sfu import rtp
+from relay.sfu import hooks, rtp
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -110,15 +118,18 @@ class Slot:
         self.rtx_seq = random.randint(0, 0xFFFF)
         self.ext_map = HeaderExtensionsMap()
         self.ext_key: tuple[Any, ...] = ()
+        self.ext_ids: dict[str, int | None] = {}
+        self.egress = hooks.Egress(sender)
         self.need_keyframe = True
         self.seq_offset = 0
         self.ts_offset = 0
         self.last_seq = random.randint(0, 0xFFFF)
         self.last_ts = random.randint(0, 0xFFFFFFFF)
         self.last_time = 0.0
-        self.history: dict[int, bytes] = {}
+        self.history: list[bytes | None] = [None] * HISTORY_SIZE
         self.remb_bps: int | None = None
         self.sent_packets = 0
+        self.retransmitted = 0
         self._hook()
 
     @property
@@ -154,6 +165,8 @@ class Slot:
         self.ext_map = HeaderExtensionsMap()
         self.ext_map.configure(parameters)
         self.ext_key = tuple(sorted((h.uri, h.id) for h in parameters.headerExtensions))
+        ids = hooks.extension_ids(self.ext_map)
+        self.ext_ids = {name: getattr(ids, name) for name in hooks.EXTENSION_FIELDS}
         self.ssrc = self.sender._ssrc
         self.rtx_ssrc = self.sender._rtx_ssrc
         self.ready = True
@@ -171,7 +184,7 @@ class Slot:
             if self in self.track.slots:
                 self.track.slots.remove(self)
             self.track = None
-        self.history.clear()
+        self.history = [None] * HISTORY_SIZE
 
     def request_keyframe_soon(self) -> None:
         if self.track is not None:
@@ -191,7 +204,7 @@ class Slot:
         """Handle the subscriber's feedback. True when handled (aiortc's sender never sees it)."""
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             for seq in packet.lost[:64]:
-                await self.retransmit(seq)
+                self.retransmit(seq)
             return True
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             if self.track is not None:
@@ -207,17 +220,18 @@ class Slot:
             return True
         return False
 
-    async def retransmit(self, seq: int) -> None:
-        data = self.history.get(seq % HISTORY_SIZE)
+    def retransmit(self, seq: int) -> bool:
+        """Resend packet ``seq`` from this slot's history (as RTX when negotiated)."""
+        data = self.history[seq % HISTORY_SIZE]
         if data is None or ((data[2] << 8) | data[3]) != seq:
-            return
+            return False
         if self.rtx_payload_type is not None:
             data = rtp.wrap_rtx(data, self.rtx_payload_type, self.rtx_seq, self.rtx_ssrc)
             self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
-        try:
-            await self.sender.transport._send_rtp(data)
-        except ConnectionError:
-            pass
+        if self.egress.send(data):
+            self.retransmitted += 1
+            return True
+        return False
 
 
 class PublishedTrack:
@@ -240,7 +254,7 @@ class PublishedTrack:
         self.receiver = receiver
         self.codec = codec
         self.pli_interval = pli_interval
-        self.count = count
+        self.count = count  # (kind, packets, bytes), called by `flush`, not per packet
         self.slots: list[Slot] = []
         self.muted = False
         self.closed = False
@@ -253,12 +267,20 @@ class PublishedTrack:
         self.received_packets = 0
         self.dropped_packets = 0
         self.forwarded_packets = 0
+        self.forwarded_bytes = 0
+        self._flushed_packets = 0
+        self._flushed_bytes = 0
+        self._tables: dict[tuple[Any, ...], bytes] = {}
         self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc
         self._codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs
         self._nack = receiver._RTCRtpReceiver__nack_generator
         self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
         receiver._RTCRtpReceiver__remote_bitrate_estimator = None
         receiver._handle_rtp_packet = self.on_rtp
+        dtls = receiver.transport
+        hooks.hook_ingress(dtls)
+        receiver._parley_forward = self.forward
+        self._pub_ids = hooks.transport_extension_ids(dtls)
 
     @property
     def label(self) -> str:
@@ -292,15 +314,27 @@ class PublishedTrack:
             return None
         return RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, [self.media_ssrc]))
 
+    def flush(self) -> None:
+        """Hand the packets and bytes forwarded since the last flush to the metrics."""
+        packets = self.forwarded_packets - self._flushed_packets
+        if packets:
+            size = self.forwarded_bytes - self._flushed_bytes
+            self._flushed_packets, self._flushed_bytes = self.forwarded_packets, self.forwarded_bytes
+            self.count(self.kind, packets, size)
+
     async def on_rtp(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        """A decrypted packet without its raw bytes (fallback path): forward by re-serializing."""
+        await self.forward(packet, None)
+
+    async def forward(self, packet: RtpPacket, raw: bytes | None) -> None:
         """A decrypted packet from the publisher: forward it to every bound, ready slot."""
         try:
-            await self._forward(packet)
+            await self._forward(packet, raw)
         except Exception as exc:  # garbage that got through SRTP must not stop the track
             self.dropped_packets += 1
             log_once.warning(self.label, "bad-rtp", "dropping bad RTP from %s: %r", self.label, exc)
 
-    async def _forward(self, packet: RtpPacket) -> None:
+    async def _forward(self, packet: RtpPacket, raw: bytes | None) -> None:
         self.received_packets += 1
         codec = self._codecs.get(packet.payload_type)
         if codec is None:
@@ -321,6 +355,7 @@ class PublishedTrack:
             if original is None or len(packet.payload) < 2 or apt not in self._codecs:
                 return
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original)
+            raw = None  # re-serialized below
         elif self.media_ssrc != packet.ssrc:
             self.media_ssrc = packet.ssrc
         if self._nack is not None and self._nack.add(packet):
@@ -334,14 +369,16 @@ class PublishedTrack:
             self.plis_since_keyframe = 0
         elif self.keyframe_wanted:
             await self.request_keyframe()
-        if not self.slots:
+        slots = self.slots
+        if not slots:
             return
         now = time.monotonic()
-        packet.extensions.mid = None  # subscribers route by SSRC; mids differ per connection
-        serialized: dict[tuple[Any, ...], bytes] = {}
+        bases: dict[tuple[Any, ...], bytes] = {}
+        pub_key = hooks.ids_key(self._pub_ids) if raw is not None else ()
+        rewrite = rtp.rewrite
         sent = 0
         waiting = False
-        for slot in self.slots:
+        for slot in slots:
             if not slot.ready:
                 continue
             if slot.need_keyframe:
@@ -349,28 +386,46 @@ class PublishedTrack:
                     waiting = True
                     continue
                 slot.restart(packet, now)
-            base = serialized.get(slot.ext_key)
+            base = bases.get(slot.ext_key)
             if base is None:
-                base = serialized[slot.ext_key] = packet.serialize(slot.ext_map)
+                base = bases[slot.ext_key] = self._base(packet, raw, pub_key, slot)
             seq = (packet.sequence_number + slot.seq_offset) & 0xFFFF
             ts = (packet.timestamp + slot.ts_offset) & 0xFFFFFFFF
-            data = rtp.rewrite(base, slot.payload_type, seq, ts, slot.ssrc)
-            slot.last_seq, slot.last_ts, slot.last_time = seq, ts, now
+            data = rewrite(base, slot.payload_type, seq, ts, slot.ssrc)
+            slot.last_seq = seq
+            slot.last_ts = ts
+            slot.last_time = now
             if video:
                 slot.history[seq % HISTORY_SIZE] = data
-            try:
-                await slot.sender.transport._send_rtp(data)
-            except ConnectionError:
-                continue
-            slot.sent_packets += 1
-            sent += 1
+            if slot.egress.send(data):
+                slot.sent_packets += 1
+                sent += 1
         if waiting:
             await self.request_keyframe()
         if sent:
             self.forwarded_packets += sent
-            self.count(self.kind, sent, sent * len(packet.payload))
+            self.forwarded_bytes += sent * len(packet.payload)
+
+    def _base(self, packet: RtpPacket, raw: bytes | None, pub_key: tuple[Any, ...], slot: Slot) -> bytes:
+        """The packet as ``slot``'s connection expects its header extensions (ids translated,
+        the mid dropped), before the per-slot header fields are written."""
+        if raw is not None:
+            key = (pub_key, slot.ext_key)
+            table = self._tables.get(key)
+            if table is None:
+                if len(self._tables) > 64:
+                    self._tables.clear()
+                publisher = dict(zip(hooks.EXTENSION_FIELDS, pub_key, strict=True))
+                table = self._tables[key] = rtp.extension_table(publisher, slot.ext_ids)
+            mapped = rtp.map_extensions(raw, table)
+            if mapped is not None:
+                return mapped
+        packet.extensions.mid = None  # subscribers route by SSRC; mids differ per connection
+        return packet.serialize(slot.ext_map)
 
     def close(self) -> None:
         self.closed = True
+        self.flush()
         for slot in list(self.slots):
             slot.unbind()
+        self.receiver.__dict__.pop("_parley_forward", None)

@@ -52,6 +52,8 @@ class MediaRelay:
         )
         Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
+        # Forwarding counts in plain ints; Prometheus sees them once a second and at each scrape.
+        relay.metrics.before_render.append(self.flush_counts)
         # Called (meeting_id, participant_id, source) before a participant unmutes; may raise Forbidden.
         self.unmute_checks: list[Callable[[str, str, str], None]] = []
 
@@ -66,6 +68,12 @@ class MediaRelay:
         counter_packets, counter_bytes = self._counters[kind]
         counter_packets.inc(packets)
         counter_bytes.inc(size)
+
+    def flush_counts(self) -> None:
+        for seats in self.meetings.values():
+            for me in seats.values():
+                for track in me.published.values():
+                    track.flush()
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -260,6 +268,7 @@ class MediaRelay:
         """
         while True:
             await asyncio.sleep(REMB_INTERVAL)
+            self.flush_counts()
             for seats in list(self.meetings.values()):
                 for me in list(seats.values()):
                     for track in list(me.published.values()):
@@ -279,11 +288,18 @@ class MediaRelay:
         return max(self.config.min_video_kbps * 1000, int(bitrate))
 
     async def stop(self) -> None:
+        """Close every participant's peer connections (the relay is stopping)."""
         for meeting_id, seats in list(self.meetings.items()):
             for participant_id in list(seats):
                 self.remove(meeting_id, participant_id)
+        if self._ticker is not None:
+            self._ticker.cancel()
         tasks = list(self._tasks)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=5.0)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _task_count() -> int:

@@ -104,3 +104,60 @@ def seq_add(a: int, b: int) -> int:
 
 def ts_add(a: int, b: int) -> int:
     return (a + b) & 0xFFFFFFFF
+
+
+def extension_table(publisher: dict[str, int | None], subscriber: dict[str, int | None]) -> bytes:
+    """A 16-entry map from the publisher's one-byte extension ids to the subscriber's (0: drop).
+
+    The mid is always dropped: subscribers route by SSRC, and mids differ per connection.
+    """
+    table = bytearray(16)
+    for name, pub_id in publisher.items():
+        if name == "mid" or not pub_id or not 0 < pub_id < 15:
+            continue
+        sub_id = subscriber.get(name)
+        table[pub_id] = sub_id if sub_id and 0 < sub_id < 15 else 0
+    return bytes(table)
+
+
+def map_extensions(data: bytes, table: bytes) -> bytes | None:
+    """``data`` with its one-byte header-extension ids translated by ``table`` in place (same
+    length); elements mapped to 0 become padding (RFC 8285 allows zero bytes between elements).
+
+    Returns ``data`` itself when nothing changes, and None for what it does not handle (two-byte
+    extensions, a malformed block): the caller then re-serializes.
+    """
+    first = data[0]
+    if not first & 0x10:
+        return data
+    pos = 12 + 4 * (first & 0x0F)
+    if len(data) < pos + 4:
+        return None
+    if data[pos] != 0xBE or data[pos + 1] != 0xDE:
+        return None
+    end = pos + 4 + 4 * ((data[pos + 2] << 8) | data[pos + 3])
+    if end > len(data):
+        return None
+    buf: bytearray | None = None
+    i = pos + 4
+    while i < end:
+        byte = data[i]
+        if byte == 0:
+            i += 1
+            continue
+        x_id = byte >> 4
+        if x_id == 15:  # reserved: the rest of the block is not parsed
+            break
+        size = 1 + (byte & 0x0F) + 1
+        if i + size > end:
+            return None
+        new = table[x_id]
+        if new != x_id:
+            if buf is None:
+                buf = bytearray(data)
+            if new:
+                buf[i] = (new << 4) | (byte & 0x0F)
+            else:
+                buf[i : i + size] = bytes(size)
+        i += size
+    return data if buf is None else bytes(buf)

@@ -71,3 +71,51 @@ def test_rtx_wrapping_round_trips_through_aiortc() -> None:
 def test_wraparound_helpers() -> None:
     assert rtp.seq_add(65535, 2) == 1
     assert rtp.ts_add(0xFFFFFFFF, 1) == 0
+
+
+def _with_extensions(ids: dict[str, int]) -> tuple[bytes, HeaderExtensionsMap]:
+    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+
+    uris = {
+        "mid": "urn:ietf:params:rtp-hdrext:sdes:mid",
+        "abs_send_time": "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+        "audio_level": "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    }
+    ext = HeaderExtensionsMap()
+    ext.configure(
+        RTCRtpParameters(headerExtensions=[RTCRtpHeaderExtensionParameters(id=i, uri=uris[n]) for n, i in ids.items()])
+    )
+    packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2, ssrc=3)
+    packet.payload = b"vp8 payload"
+    packet.extensions.mid = "12"
+    packet.extensions.abs_send_time = 0xABCDEF
+    packet.extensions.audio_level = (True, 42)
+    return packet.serialize(ext), ext
+
+
+def test_extension_ids_are_translated_in_place_and_the_mid_dropped() -> None:
+    data, _ = _with_extensions({"mid": 1, "abs_send_time": 2, "audio_level": 3})
+    table = rtp.extension_table({"mid": 1, "abs_send_time": 2, "audio_level": 3}, {"mid": 9, "abs_send_time": 5})
+    out = rtp.map_extensions(data, table)
+    assert out is not None and len(out) == len(data)
+    _, sub_ext = _with_extensions({"mid": 9, "abs_send_time": 5})
+    parsed = RtpPacket.parse(out, sub_ext)
+    assert parsed.extensions.mid is None  # dropped, not re-labelled
+    assert parsed.extensions.abs_send_time == 0xABCDEF
+    assert parsed.extensions.audio_level is None  # not negotiated by the subscriber
+    assert parsed.payload == b"vp8 payload" and parsed.sequence_number == 1
+
+
+def test_extension_mapping_leaves_unchanged_packets_alone_and_refuses_what_it_cannot_do() -> None:
+    data, _ = _with_extensions({"abs_send_time": 2})
+    identity = rtp.extension_table({"abs_send_time": 2}, {"abs_send_time": 2})
+    assert rtp.map_extensions(data, identity) is data
+    plain = RtpPacket(payload_type=96, sequence_number=1, timestamp=2, ssrc=3).serialize()
+    assert rtp.map_extensions(plain, identity) is plain
+    two_byte = bytearray(data)
+    hlen = 12
+    two_byte[hlen : hlen + 2] = b"\x10\x00"
+    assert rtp.map_extensions(bytes(two_byte), identity) is None
+    truncated = bytearray(data)
+    truncated[hlen + 3] = 0x40  # the block claims more words than the packet has
+    assert rtp.map_extensions(bytes(truncated), identity) is None
