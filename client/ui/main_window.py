@@ -12,6 +12,7 @@ from client.ui import tasks
 from client.ui.call import CallView
 from client.ui.context import AppContext
 from client.ui.home import HomeView
+from client.ui.host_controls import install_meeting_ui
 from client.ui.prejoin import JoinOptions, PreJoinView
 from client.ui.resources import app_icon
 from client.ui.settings_dialog import SettingsDialog
@@ -38,6 +39,7 @@ class MainWindow(QMainWindow):
         self.call = CallView(ctx)
         for view in (self.sign_in, self.home, self.prejoin, self.call):
             self.stack.addWidget(view)
+        self.meeting_ui = install_meeting_ui(self)  # bookings, lobby, host controls, banners
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)
