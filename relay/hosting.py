@@ -564,16 +564,11 @@ class HostControls:
 
     async def on_edit_booking(self, peer: Any, req: m.EditBooking) -> m.Reply:
         booking = await self.rooms.edit(peer.user, req.booking_id, req)
-        if self.controls.get(booking.meeting_id) is not None:  # a live meeting picks up new invitees
-            self.controls.pop(booking.meeting_id, None)
-            fresh = await self._controls(booking.meeting_id)
-            if fresh is not None:
-                fresh.admitted |= {p.user_id for p in self._live_seats(booking.meeting_id)}
+        ctl = self.controls.get(booking.meeting_id)
+        booked = await self.rooms.booking_for_meeting(booking.meeting_id)
+        if ctl is not None and booked is not None:  # a running meeting picks up the new invitees and room
+            _booking, ctl.invited, ctl.capacity = booked
         return m.BookingSaved(id=req.id, booking=booking, warnings=self._warnings(booking))
-
-    def _live_seats(self, meeting_id: str) -> list[Participant]:
-        meeting = self.relay.meetings.live.get(meeting_id)
-        return list(meeting.participants.values()) if meeting else []
 
     def _warnings(self, booking: m.BookingInfo) -> list[str]:
         warnings = []
