@@ -243,7 +243,7 @@ async def test_host_controls(relay: RunningRelay, make_client: Any) -> None:
     ended = expect(other.client, lambda e: isinstance(e, ev.MeetingLeft) and e.reason == "ended")
     await host.host_action("end")
     await ended
-    actions = {r["action"] for r in audit(relay, "--action", "host")}
+    actions = {r["action"] for r in audit(relay, "--since", "1h", "--action", "host")}
     assert {"host.mute_all", "host.remove", "host.admit", "host.lock", "host.make_host", "host.rename"} <= actions
     assert all(r["target"] for r in audit(relay, "--action", "host.mute_all"))
 
