@@ -46,8 +46,14 @@ log = logging.getLogger("parley.recording")
 
 AUDIO_RATE = 48000
 AAC_FRAME = 1024
+VIDEO_RATE = 90000  # a fine time base, so the last frame can end exactly when recording stopped
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_RATE)
 AUDIO_LATENCY = 0.12  # seconds of audio held back so late packets still land in the mix
-RESYNC = 0.08  # a lane further than this from the arrival clock jumps to it (gap or overlap)
+# Decoded video reaches the recorder later than audio sent at the same instant (VP8's decode,
+# the frame tick): audio is placed this much later to line up (measured: 40-60 ms on loopback).
+AUDIO_ALIGN = 0.03
+RESYNC = 0.08  # a lane this far behind the arrival clock jumps to it (a gap)
+EARLY = 0.005  # a chunk this much earlier than its slot moves the lane back
 STALE_VIDEO = 1.5  # seconds without a frame before a tile shows the person's name instead
 SPEAKING_LEVEL = 0.02
 DISK_CHECK_SECONDS = 1.0
@@ -140,6 +146,7 @@ class MeetingRecorder:
         self._vstream: Any = None
         self._astream: Any = None
         self._audio_emitted = 0
+        self._held: list[Any] = []
         self._last_dropped_log = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -194,10 +201,15 @@ class MeetingRecorder:
         with self._audio_lock:
             lane = self._lanes.setdefault(participant_id, _AudioLane())
             lane.level = max(level, lane.level * 0.8)
-            # Chunks are laid end to end; when arrival says they drifted too far (a stall, a
-            # network drop), the lane jumps to the arrival clock and leaves a gap.
-            arrival = now_pos - len(samples)
-            if lane.next_pos is None or abs(arrival - lane.next_pos) > RESYNC * AUDIO_RATE:
+            # Chunks are laid end to end. Jitter only ever delays a chunk, so the earliest arrival
+            # is the true clock: a chunk arriving earlier than its slot pulls the lane back to it;
+            # one arriving far later (a stall, a network drop) moves it on and leaves a gap.
+            arrival = now_pos - len(samples) + int(AUDIO_ALIGN * AUDIO_RATE)
+            if (
+                lane.next_pos is None
+                or arrival < lane.next_pos - EARLY * AUDIO_RATE
+                or arrival > lane.next_pos + RESYNC * AUDIO_RATE
+            ):
                 lane.next_pos = arrival
             lane.chunks.append((lane.next_pos, samples))
             lane.next_pos += len(samples)
@@ -217,13 +229,14 @@ class MeetingRecorder:
                 "movflags": "frag_keyframe+empty_moov+default_base_moof",
                 "frag_duration": "1000000",
                 "flush_packets": "1",  # each fragment reaches the file whole, not in 256 KB pieces
+                "avoid_negative_ts": "disabled",
             },
         )
         try:
             vstream = container.add_stream("libx264", rate=self.fps)
             vstream.width, vstream.height = self.width, self.height
             vstream.pix_fmt = "yuv420p"
-            vstream.codec_context.time_base = fractions.Fraction(1, self.fps)
+            vstream.codec_context.time_base = VIDEO_TIME_BASE
             vstream.codec_context.gop_size = self.fps  # a keyframe, so a fragment, every second
             vstream.codec_context.thread_count = 1
             vstream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "26"}
@@ -270,9 +283,13 @@ class MeetingRecorder:
                         break
             end = self.clock()
             # Close both streams at the wall-clock end: the last frame lasts until then.
-            last_n = max(n - 1, round((end - self.started_at) * self.fps) - 1)
-            if last_n >= n:
-                self._write_video(compositor, last_n, end)
+            # The last frame lasts until the wall-clock end, so the file is as long as the recording.
+            end_pts = round((end - self.started_at) * VIDEO_RATE)
+            held, self._held = self._held, []
+            for packet in held:
+                if packet.pts is not None:
+                    packet.duration = max(1, end_pts - packet.pts)
+                self._container.mux(packet)
             self._write_audio(int((end - self.started_at) * AUDIO_RATE), final=True)
             self.stopped_at = end
         except Exception as exc:  # a full disk, an encoder failure: keep what was written
@@ -317,18 +334,23 @@ class MeetingRecorder:
         canvas = compositor.compose(people, screen)
         yuv: Any = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420)
         frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        frame.pts = n
-        frame.time_base = fractions.Fraction(1, self.fps)
+        frame.pts = round(n * VIDEO_RATE / self.fps)
+        frame.time_base = VIDEO_TIME_BASE
         t = time.perf_counter()
-        for packet in self._vstream.encode(frame):
+        packets = self._vstream.encode(frame)
+        # One frame's packets are held back until the next, so the last can be given its length.
+        held, self._held = self._held, packets
+        for packet in held:
             self._container.mux(packet)
         self.stats.encode_seconds += time.perf_counter() - t
         self.stats.frames += 1
 
     def _write_audio(self, upto: int, final: bool = False) -> None:
-        while self._audio_emitted + AAC_FRAME <= upto or (final and self._audio_emitted < upto):
+        # Whole AAC frames only: the encoder's priming frame makes up for the last one's rounding.
+        limit = upto - AAC_FRAME // 2 if final else upto
+        while self._audio_emitted + AAC_FRAME <= limit:
             start = self._audio_emitted
-            count = AAC_FRAME if start + AAC_FRAME <= upto else upto - start
+            count = AAC_FRAME
             mix = self._mix(start, count)
             frame = av.AudioFrame.from_ndarray(mix.reshape(1, -1), format="s16", layout="mono")
             frame.sample_rate = AUDIO_RATE
@@ -363,6 +385,8 @@ class MeetingRecorder:
         if container is None:
             return
         try:
+            for packet in self._held:
+                container.mux(packet)
             for stream in (self._vstream, self._astream):
                 for packet in stream.encode(None):
                     container.mux(packet)
@@ -421,6 +445,7 @@ class RecordingService:
         self.last_stats: dict[str, Any] = {}
         self._stopping: asyncio.Task[Path] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: m.RecordingChanged | None = None
         client.push_handlers.append(self._on_push)
         client.add_listener(self._on_event)
         if media is not None:
@@ -554,7 +579,12 @@ class RecordingService:
             return
         meeting = self.client.meeting
         if meeting is None or event.state.meeting_id != meeting.meeting_id:
+            # Sent right after the join reply, it can be read before join() has taken its seat.
+            self._early = event
             return
+        self._apply(event)
+
+    def _apply(self, event: m.RecordingChanged) -> None:
         self.state = event.state
         self.client.emit(ev.RecordingChanged(state=event.state, message=event.message))
         here = self.client.participant_id
@@ -571,6 +601,9 @@ class RecordingService:
                 asyncio.get_running_loop().create_task(self._announce_again())
             else:
                 self.state = None
+            early, self._early = self._early, None
+            if early is not None and early.state.meeting_id == event.meeting.meeting_id:
+                self._apply(early)
         elif isinstance(event, ev.MeetingLeft):
             self.state = None
             if self.recorder is not None:

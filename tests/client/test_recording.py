@@ -128,7 +128,9 @@ async def test_host_records_in_sync_everyone_is_told_and_others_are_refused(tmp_
     info = check_playable(path, (640, 360))
     wall = recorder.last_wall_seconds
     assert abs(duration(info) - wall) <= wall * 0.01, (duration(info), wall)
-    flashes, (beeps, _level) = flash_times(path), beep_times(path)
+    # Leave out the edges, where a flash or a beep may be cut in half.
+    flashes = [t for t in flash_times(path) if 0.5 < t < wall - 0.5]
+    beeps, _level = beep_times(path)
     offsets = sync_offsets(flashes, beeps)
     assert len(flashes) >= 3 and len(offsets) >= 3, (flashes, beeps)
     assert max(abs(o) for o in offsets) < 0.1, offsets
@@ -272,3 +274,47 @@ async def test_disk_space_checked_before_and_while_recording(tmp_path: Path) -> 
         check_playable(small / "b.mp4", (640, 360))
     finally:
         _umount(small)
+
+
+def _headless(relay: Any, user: str, meeting: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PARLEY_VIDEO": "320x180@15",
+        "PARLEY_RECORD_VIDEO": "320x180@15",
+        "PARLEY_PLAYBACK": "0",
+        "PARLEY_ICE_ADDRESSES": "127.0.0.1",
+    }
+    link = f"parley://{relay.server}/m/{meeting}"
+    return subprocess.run(
+        [sys.executable, "-m", "client.cli", "join", link, "--headless", "--user", user, "--password-stdin",
+         "--server-fingerprint", relay.fingerprint, *extra],
+        input="correct horse\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=90,
+    )  # fmt: skip
+
+
+def test_headless_record_as_host_and_refused_for_others(tmp_path: Path) -> None:
+    relay = start_media_relay(tmp_path)
+    try:
+        host = relay.add_user(display="Hal")
+        other = relay.add_user(display="Olga")
+        meeting = relay.create_meeting(host, title="Stand-up")
+        refused = _headless(relay, other, meeting, "--record", str(tmp_path / "nope.mp4"), "--duration", "1")
+        assert refused.returncode == 1
+        assert "Only the host can record this meeting." in refused.stderr
+        assert not (tmp_path / "nope.mp4").exists()
+
+        out = tmp_path / "standup.mp4"
+        stats = tmp_path / "stats.json"
+        done = _headless(relay, host, meeting, "--record", str(out), "--duration", "4", "--stats", str(stats))
+        assert done.returncode == 0, done.stderr
+        assert f"recording_started path={out}" in done.stdout
+        assert "recording_saved" in done.stdout
+    finally:
+        relay.stop()
+    import json
+
+    report = json.loads(stats.read_text())["recording"]
+    info = check_playable(out, (320, 180))
+    assert abs(duration(info) - report["seconds"]) <= report["seconds"] * 0.01, (info["format"], report)
+    _beeps, level = beep_times(out)
+    assert level > 0.01  # the host's own microphone (a test tone) is in the mix
