@@ -68,6 +68,10 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": "server_going_away", "message": event.message}
     if isinstance(event, ev.Disconnected):
         return {"event": "disconnected", "message": event.message}
+    if isinstance(event, ev.Reconnecting):
+        return {"event": "reconnecting", "attempt": event.attempt, "message": event.message}
+    if isinstance(event, ev.Reconnected):
+        return {"event": "reconnected", "resumed": event.resumed, "after_s": event.seconds}
     if isinstance(event, (ev.RemoteTrackAdded, ev.RemoteTrackRemoved)):
         name = "track_added" if isinstance(event, ev.RemoteTrackAdded) else "track_removed"
         return {"event": name, "participant": event.participant_id, "source": event.source}
@@ -186,6 +190,7 @@ async def run_participant(options: HeadlessOptions) -> int:
             stats["recording"] = await _finish_recording(recording)
         stats.update(media.stats())
         await files.stop()
+        stats["reconnects"] = client.reconnects
         await media.stop()
         media = None
         await client.leave()
@@ -204,6 +209,7 @@ async def run_participant(options: HeadlessOptions) -> int:
             with contextlib.suppress(Exception):
                 stats.update(media.stats())
                 await media.stop()
+        stats["reconnects"] = client.reconnects
         stats["duration_s"] = round(time.monotonic() - started, 3)
         if options.stats_path is not None:
             options.stats_path.write_text(json.dumps(stats, indent=2))

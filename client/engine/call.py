@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 from client.engine import events as ev
 from client.engine.credentials import TokenStore
+from client.engine.reconnect import Reconnector
 from client.engine.signalling import SignallingClient
 from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, Unauthorized
 from shared.links import parse_server
@@ -32,6 +33,7 @@ class ParleyClient:
         fingerprint: str | None = None,
         cafile: str | None = None,
         token_store: TokenStore | None = None,
+        auto_reconnect: bool = True,
     ) -> None:
         self.host, self.port = parse_server(server)
         self.server = f"{self.host}:{self.port}"
@@ -50,6 +52,12 @@ class ParleyClient:
         self.push_handlers: list[Callable[[m.Event], None]] = []
         self._closing = False
         self._lobby_decisions: dict[str, asyncio.Future[m.LobbyDecided]] = {}
+        # Reconnection (client/engine/reconnect.py): how many times this client came back, and
+        # `reconnect_hooks` run after the seat is back (media starts over there).
+        self.auto_reconnect = auto_reconnect
+        self.reconnects = 0
+        self.reconnector = Reconnector(self)
+        self.reconnect_hooks = self.reconnector.hooks
 
     # --- events -----------------------------------------------------------------------------
 
@@ -113,6 +121,7 @@ class ParleyClient:
         reply = await self.request(m.Login(id=0, username=username, password=password))
         assert isinstance(reply, m.LoginOk)
         self.user, self.session_id = reply.user, reply.session_id
+        self.reconnector.token = reply.token  # in memory for reconnects, remembered or not
         if remember:
             self.tokens.save(self.server, reply.user.username, reply.token)
         self.emit(ev.SignedIn(user=reply.user))
@@ -130,6 +139,7 @@ class ParleyClient:
             return None
         assert isinstance(reply, m.LoginOk)
         self.user, self.session_id = reply.user, reply.session_id
+        self.reconnector.token = token
         self.emit(ev.SignedIn(user=reply.user))
         return reply.user
 
@@ -138,11 +148,13 @@ class ParleyClient:
             with contextlib.suppress(ParleyError):
                 await self.request(m.Logout(id=0))
             self.tokens.forget(self.server, self.user.username)
+        self.reconnector.token = None
         self._clear_meeting()
         self.user = None
 
     async def close(self) -> None:
         self._closing = True
+        await self.reconnector.cancel()
         if self.signalling is not None:
             signalling, self.signalling = self.signalling, None
             await signalling.close()
@@ -237,6 +249,7 @@ class ParleyClient:
                 self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=event.message))
             self.emit(ev.SignedOut(reason=event.reason, message=event.message))
         elif isinstance(event, m.ServerGoingAway):
+            self.reconnector.retry_after = event.retry_after
             self.emit(ev.ServerGoingAway(message=event.message, retry_after=event.retry_after))
         elif isinstance(event, m.LobbyDecided):
             waiting = self._lobby_decisions.get(event.meeting_id)
@@ -254,7 +267,10 @@ class ParleyClient:
                 log.exception("push handler failed")
 
     def _on_closed(self, error: BaseException | None) -> None:
-        if self._closing:
+        if self._closing or self.reconnector.running:
+            return
+        if self.auto_reconnect and self.user is not None and self.reconnector.token:
+            self.reconnector.start()  # Reconnecting now; Disconnected only if it gives up
             return
         self.emit(ev.Disconnected(message="The connection to the server was lost."))
 

@@ -189,6 +189,29 @@ class RecordingFinished:
     message: str = ""
 
 
+# --- reconnection (client/engine/reconnect.py) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconnecting:
+    """The connection dropped; the engine tries again in ``delay`` seconds (show a banner)."""
+
+    attempt: int
+    delay: float
+    message: str
+    meeting_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Signed back in (and back in the meeting, ``resumed`` when the seat was kept)."""
+
+    attempts: int
+    resumed: bool
+    seconds: float
+    meeting_id: str | None = None
+
+
 EngineEvent = (
     Connected
     | SignedIn
@@ -211,4 +234,6 @@ EngineEvent = (
     | MaintenanceAnnounced
     | RecordingChanged
     | RecordingFinished
+    | Reconnecting
+    | Reconnected
 )

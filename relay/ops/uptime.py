@@ -157,7 +157,9 @@ class Operations:
 
     async def beat(self) -> None:
         """One heartbeat: check the listener, write the time (and any fault change)."""
-        ok, detail = await self.check_listener()
+        ok, detail = (
+            (True, "") if not self.relay.accepting else await self.check_listener()
+        )  # stopping: closed on purpose
         self.listener_up.set(1 if ok else 0)
         now = time.time()
         if self.run_id is None:

@@ -87,6 +87,7 @@ class MediaSession:
         self.first_frame_at: float | None = None
         self.first_video: asyncio.Event = asyncio.Event()
         self.started = False
+        self._user_of: dict[str, str] = {}  # participant id -> user id, to carry stats over reconnects
 
     # --- the contract the UI relies on -----------------------------------------------------------
 
@@ -114,6 +115,7 @@ class MediaSession:
         self.started = True
         self.playback = AudioPlayback(enabled=self.playback_enabled)
         self.client.push_handlers.append(self._on_push)
+        self.client.reconnect_hooks.append(self.restart)
         self._spawn(self._handle_offers())
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
@@ -127,6 +129,8 @@ class MediaSession:
         self.started = False
         with contextlib.suppress(ValueError):
             self.client.push_handlers.remove(self._on_push)
+        with contextlib.suppress(ValueError):
+            self.client.reconnect_hooks.remove(self.restart)
         for track in list(self.local_tracks.values()):
             track.stop()
         self.local_tracks.clear()
@@ -335,6 +339,7 @@ class MediaSession:
         ]
         self.remote = new
         for info in added:
+            self._carry_over_stats(info)
             self.stats_by_track.setdefault(
                 (info.participant_id, info.source), TrackStats(info.participant_id, info.source, info.kind)
             )
@@ -406,6 +411,54 @@ class MediaSession:
                             listener(info.participant_id, level)
                         except Exception:
                             log.exception("audio level listener failed")
+
+    # --- reconnection ----------------------------------------------------------------------------
+
+    async def restart(self) -> None:
+        """Start media over after the client took its seat back on a new connection (the relay
+        dropped the old peer connections): same sources, new connections, counters kept."""
+        if not self.started:
+            return
+        old = [pc for pc in (self.publish_pc, self.subscribe_pc) if pc is not None]
+        self.publish_pc = self.subscribe_pc = self.channel = None
+        self._transceivers.clear()
+        while not self._offers.empty():
+            self._offers.get_nowait()  # offers of the old connection
+        for info in list(self.remote.values()):
+            self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
+        self.remote = {}
+        # aiortc stops a sender's track when its connection closes: open the sources anew.
+        muted = {source: bool(getattr(track, "muted", False)) for source, track in self.local_tracks.items()}
+        for track in self.local_tracks.values():
+            track.stop()
+        self.local_tracks.clear()
+        for pc in old:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pc.close(), 5.0)
+        await self.client.request(m.Subscribe(id=0))
+        self._open_sources()
+        if self.local_tracks:
+            await self._publish()
+        for source in list(self.local_tracks):
+            if muted.get(source):  # a restarted relay forgot it; tell it again
+                await self.set_muted(source, True)
+
+    def _carry_over_stats(self, info: m.TrackInfo) -> None:
+        """After a relay restart people come back with new participant ids: keep counting their
+        tracks in the same `TrackStats` (the ``--stats`` counters span reconnections)."""
+        known = self.client.participants.get(info.participant_id)
+        if known is None:
+            return
+        self._user_of[info.participant_id] = known.user_id
+        if (info.participant_id, info.source) in self.stats_by_track:
+            return
+        live = {(t.participant_id, t.source) for t in self.remote.values()}
+        for key, stats in list(self.stats_by_track.items()):
+            if key[1] == info.source and key not in live and self._user_of.get(key[0]) == known.user_id:
+                del self.stats_by_track[key]
+                stats.participant = info.participant_id
+                self.stats_by_track[(info.participant_id, info.source)] = stats
+                return
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -1,0 +1,159 @@
+"""Coming back by itself: when the signalling connection drops, reconnect with backoff and jitter,
+sign back in with the session token, take the seat back, and let media start over.
+
+`ParleyClient` owns one `Reconnector`; it starts when a signed-in connection closes without the
+client asking for it. The person sees `Reconnecting` (a banner), then `Reconnected`; only when
+the token is no longer accepted or the server stays away for `give_up_after` seconds does the
+client report `Disconnected`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from client.engine import events as ev
+from shared.errors import Forbidden, NotFound, ParleyError, Unauthorized
+from shared.protocol import messages as m
+
+if TYPE_CHECKING:
+    from client.engine.call import ParleyClient
+
+log = logging.getLogger("parley.client")
+
+
+class Backoff:
+    """Exponential backoff with jitter: ``first`` doubling up to ``cap``, each delay scaled by a
+    random factor in [1 - jitter, 1] so clients of a restarted relay do not come back in step."""
+
+    def __init__(self, first: float = 0.25, cap: float = 3.0, jitter: float = 0.5, rng: random.Random | None = None):
+        self.first, self.cap, self.jitter = first, cap, jitter
+        self.rng = rng or random.Random()
+        self.attempt = 0
+
+    def next_delay(self, floor: float = 0.0) -> float:
+        base = min(self.cap, self.first * (2**self.attempt))
+        self.attempt += 1
+        return float(max(floor, base * (1.0 - self.jitter * self.rng.random())))
+
+
+class Reconnector:
+    """Brings a `ParleyClient` back after its connection dropped."""
+
+    def __init__(self, client: ParleyClient, *, give_up_after: float = 300.0) -> None:
+        self.client = client
+        self.give_up_after = give_up_after
+        self.token: str | None = None  # kept in memory even when the sign-in is not remembered
+        self.retry_after = 0.0  # the relay's hint from server.going_away
+        self.hooks: list[Callable[[], Awaitable[None]]] = []  # media etc., after the seat is back
+        self.task: asyncio.Task[None] | None = None
+        self.backoff_factory: Callable[[], Backoff] = Backoff
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self) -> None:
+        client = self.client
+        meeting_id = client.meeting.meeting_id if client.meeting else None
+        lost_at = time.monotonic()
+        backoff = self.backoff_factory()
+        floor, self.retry_after = self.retry_after, 0.0
+        attempt = 0
+        await self._drop_signalling()
+        while time.monotonic() - lost_at < self.give_up_after:
+            attempt += 1
+            delay = backoff.next_delay(floor if attempt == 1 else 0.0)
+            client.emit(
+                ev.Reconnecting(
+                    attempt=attempt,
+                    delay=round(delay, 3),
+                    message="Connection lost. Reconnecting...",
+                    meeting_id=meeting_id,
+                )
+            )
+            await asyncio.sleep(delay)
+            try:
+                resumed = await self._attempt(meeting_id)
+            except Unauthorized as exc:
+                self._signed_out(exc.message)
+                return
+            except asyncio.CancelledError:
+                raise
+            except (ParleyError, OSError, TimeoutError) as exc:
+                log.info(
+                    "reconnect attempt %d failed: %s", attempt, getattr(exc, "message", None) or type(exc).__name__
+                )
+                await self._drop_signalling()
+                continue
+            client.reconnects += 1
+            client.emit(
+                ev.Reconnected(
+                    attempts=attempt,
+                    resumed=resumed,
+                    seconds=round(time.monotonic() - lost_at, 3),
+                    meeting_id=meeting_id,
+                )
+            )
+            return
+        await self._drop_signalling()
+        client.emit(ev.Disconnected(message="The server could not be reached again. Check your connection and rejoin."))
+
+    async def _attempt(self, meeting_id: str | None) -> bool:
+        """One try: connect, resume the session, take the seat back, restart media."""
+        client = self.client
+        if not self.token:
+            raise Unauthorized("Sign in again: this sign-in cannot be resumed.")
+        await client.connect()
+        reply = await client.request(m.Resume(id=0, token=self.token))
+        assert isinstance(reply, m.LoginOk)
+        client.user, client.session_id = reply.user, reply.session_id
+        resumed = False
+        if meeting_id is not None:
+            try:
+                joined = await client.join(meeting_id, lobby_timeout=60.0)
+            except (NotFound, Forbidden) as exc:
+                # The meeting ended (or the host no longer lets us in) while we were away.
+                client._clear_meeting()
+                client.emit(ev.MeetingLeft(meeting_id=meeting_id, reason="ended", message=exc.message))
+                return False
+            resumed = joined.resumed
+        for hook in list(self.hooks):
+            await hook()
+        return resumed
+
+    async def _drop_signalling(self) -> None:
+        client = self.client
+        if client.signalling is not None:
+            signalling, client.signalling = client.signalling, None
+            with contextlib.suppress(Exception):
+                await signalling.close()
+
+    def _signed_out(self, message: str) -> None:
+        client = self.client
+        if client.user is not None:
+            client.tokens.forget(client.server, client.user.username)
+        meeting = client.meeting
+        client._clear_meeting()
+        client.user = None
+        self.token = None
+        if meeting is not None:
+            client.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=message))
+        client.emit(ev.SignedOut(reason="expired", message=message))
+        client.emit(ev.Disconnected(message=message))
