@@ -20,10 +20,19 @@ from shared.protocol import messages as m
 from tests.relay.test_hosting_live import add_room
 
 
+def call(drive: Any, fn: Any) -> Any:
+    """Run ``fn`` (a click) while the loop runs, so the tasks it starts have a running loop."""
+
+    async def inside() -> Any:
+        return fn()
+
+    return drive.run(inside())
+
+
 def open_booking_dialog(window: Any, drive: Any, qtbot: Any) -> Any:
     ui = window.meeting_ui
     drive.until(lambda: ui.service.desk is not None, what="meetings service")
-    drive.call(lambda: qtbot.mouseClick(ui.upcoming_actions.book_button, Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(ui.upcoming_actions.book_button, Qt.MouseButton.LeftButton))
     dialog = ui.upcoming_actions.dialog
     drive.until(lambda: dialog.room.count() > 0, what="rooms in the dialog")
     return dialog
@@ -47,7 +56,7 @@ def test_booking_dialog_upcoming_list_invitation_and_ics(
     start = (int(time.time() // 3600) + 30) * 3600.0
     dialog = open_booking_dialog(window, drive, qtbot)
     fill(dialog, room, "Roadmap", start)
-    drive.call(lambda: qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: window.home.upcoming.count() == 1, what="the booking in the upcoming list")
     assert "Roadmap" in window.home.upcoming.list.item(0).text()
     booking = next(iter(ui.service.bookings.values()))
@@ -55,23 +64,23 @@ def test_booking_dialog_upcoming_list_invitation_and_ics(
 
     window.home.upcoming.list.setCurrentRow(0)
     assert ui.upcoming_actions.edit_button.isEnabled() and ui.upcoming_actions.cancel_button.isEnabled()
-    text = drive.call(ui.upcoming_actions.copy_invitation)
+    text = call(drive, ui.upcoming_actions.copy_invitation)
     assert booking.link in text and QGuiApplication.clipboard().text() == text
-    saved = drive.call(lambda: ui.upcoming_actions.save_ics(str(tmp_path / "roadmap.ics")))
+    saved = call(drive, lambda: ui.upcoming_actions.save_ics(str(tmp_path / "roadmap.ics")))
     (event,) = icalendar.Calendar.from_ical(saved.read_bytes()).walk("VEVENT")
     assert event["DTSTART"].params["TZID"] == "Europe/Paris" and str(event["URL"]) == booking.link
 
     # The same slot again: the dialog stays open and names the conflict.
     dialog = open_booking_dialog(window, drive, qtbot)
     fill(dialog, room, "Clash", start + 600)
-    drive.call(lambda: qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: dialog.error_label.isVisible(), what="the conflict sentence")
     assert "already booked" in dialog.error_label.text() and "Roadmap" in dialog.error_label.text()
-    drive.call(dialog.reject)
+    call(drive, dialog.reject)
 
     # Cancel from the list.
     window.home.upcoming.list.setCurrentRow(0)
-    drive.call(lambda: qtbot.mouseClick(ui.upcoming_actions.cancel_button, Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(ui.upcoming_actions.cancel_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: window.home.upcoming.count() == 0, what="the cancelled booking to go")
 
 
@@ -94,7 +103,7 @@ def test_lobby_queue_host_controls_and_banners(window: Any, relay: Any, drive: A
     join = drive.loop.create_task(guest.join(saved.booking.meeting_id))
     drive.until(lambda: not ui.lobby.isHidden() and ui.lobby.list.count() == 1, what="the guest in the lobby queue")
     assert ui.lobby.list.item(0).text() == "Gina Guest"
-    drive.call(lambda: qtbot.mouseClick(ui.lobby.admit_button, Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(ui.lobby.admit_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: join.done(), what="the guest admitted")
     assert isinstance(join.result(), m.MeetingJoined)
     drive.until(lambda: ui.lobby.isHidden(), what="the lobby queue to empty")
@@ -104,14 +113,14 @@ def test_lobby_queue_host_controls_and_banners(window: Any, relay: Any, drive: A
     drive.until(lambda: any(r.name == "Gina Guest" for r in model.rows), what="the guest in the list")
     row = next(i for i, r in enumerate(model.rows) if r.name == "Gina Guest")
     window.call.participants_panel.view.setCurrentIndex(model.index(row))
-    drive.call(lambda: qtbot.mouseClick(ui.controls.person_buttons["mute"], Qt.MouseButton.LeftButton))
+    call(drive, lambda: qtbot.mouseClick(ui.controls.person_buttons["mute"], Qt.MouseButton.LeftButton))
     drive.until(lambda: guest.participants[guest.participant_id].muted.get("mic"), what="the guest muted")
 
     # A raised hand shows up for the host.
     drive.run(guest_desk.raise_hand())
     drive.until(lambda: "Gina Guest" in ui.controls.status.text(), what="the raised hand")
     # Rename through the panel.
-    drive.call(lambda: ui.controls.act_on_selected("rename", display_name="Gina G."))
+    call(drive, lambda: ui.controls.act_on_selected("rename", display_name="Gina G."))
     drive.until(lambda: guest.participants[guest.participant_id].display_name == "Gina G.", what="renamed")
 
     # Banners: the countdown and maintenance, as the relay's events arrive.
