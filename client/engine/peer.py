@@ -45,7 +45,7 @@ def use_host_addresses(addresses: list[str] | None = None) -> None:
     for address in addresses:
         ipaddress.ip_address(address)
     _addresses[:] = addresses
-    aioice.ice.get_host_addresses = _host_addresses  # type: ignore[assignment]
+    aioice.ice.get_host_addresses = _host_addresses
 
 
 def new_peer_connection() -> RTCPeerConnection:

@@ -126,7 +126,7 @@ class Slot:
         self.last_seq = random.randint(0, 0xFFFF)
         self.last_ts = random.randint(0, 0xFFFFFFFF)
         self.last_time = 0.0
-        self.history: list[bytes | None] = [None] * HISTORY_SIZE
+        self.history: list[bytearray | None] = [None] * HISTORY_SIZE
         self.remb_bps: int | None = None
         self.sent_packets = 0
         self.retransmitted = 0
@@ -157,7 +157,7 @@ class Slot:
     def configure(self, parameters: RTCRtpSendParameters) -> None:
         """Take the negotiated payload types and header-extension ids of this m-line."""
         codec = parameters.codecs[0]
-        self.payload_type = codec.payloadType
+        self.payload_type = codec.payloadType or 0
         self.rtx_payload_type = None
         for candidate in parameters.codecs:
             if candidate.mimeType.lower().endswith("/rtx") and candidate.parameters.get("apt") == codec.payloadType:
@@ -225,10 +225,11 @@ class Slot:
         data = self.history[seq % HISTORY_SIZE]
         if data is None or ((data[2] << 8) | data[3]) != seq:
             return False
+        out: bytes | bytearray = data
         if self.rtx_payload_type is not None:
-            data = rtp.wrap_rtx(data, self.rtx_payload_type, self.rtx_seq, self.rtx_ssrc)
+            out = rtp.wrap_rtx(data, self.rtx_payload_type, self.rtx_seq, self.rtx_ssrc)
             self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
-        if self.egress.send(data):
+        if self.egress.send(out):
             self.retransmitted += 1
             return True
         return False

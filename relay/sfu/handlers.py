@@ -197,9 +197,9 @@ class MediaRelay:
             track.muted = bool(muted.get(source))
             me.published[source] = track
             changed = True
-        for source in list(me.published):
-            if source not in live:
-                me.published.pop(source).close()
+        for gone in list(me.published):
+            if gone not in live:
+                me.published.pop(gone).close()
                 changed = True
         if changed:
             self.renegotiate_others(me.meeting_id, me.participant_id)
@@ -285,7 +285,7 @@ class MediaRelay:
         ceiling = self.config.max_video_kbps * 1000
         reports = [s.remb_bps for s in track.slots if s.remb_bps]
         bitrate = min([ceiling, *reports]) if reports else ceiling
-        return max(self.config.min_video_kbps * 1000, int(bitrate))
+        return max(int(self.config.min_video_kbps) * 1000, int(bitrate))
 
     async def stop(self) -> None:
         """Close every participant's peer connections (the relay is stopping)."""

@@ -85,7 +85,7 @@ def hook_ingress(dtls: RTCDtlsTransport) -> None:
     dtls._parley_ingress = True  # type: ignore[attr-defined]
 
 
-def fast_protect(session: pylibsrtp.Session) -> Callable[[bytes], bytes]:
+def fast_protect(session: pylibsrtp.Session) -> Callable[[bytes | bytearray], bytes]:
     """``session.protect`` without its per-call allocation: same libsrtp call, same buffer."""
     cdata = session._cdata
     view = session._buffer
@@ -95,7 +95,7 @@ def fast_protect(session: pylibsrtp.Session) -> Callable[[bytes], bytes]:
     protect = lib.srtp_protect
     limit = len(cdata) - pylibsrtp.SRTP_MAX_TRAILER_LEN
 
-    def run(data: bytes) -> bytes:
+    def run(data: bytes | bytearray) -> bytes:
         size = len(data)
         if size > limit or handle is None:  # (naming handle keeps it in the closure)
             raise ValueError("packet is too long")
@@ -120,7 +120,7 @@ class Egress:
     def __init__(self, sender: Any) -> None:
         self.sender = sender
         self._dtls: RTCDtlsTransport | None = None
-        self._protect: Callable[[bytes], bytes] = bytes
+        self._protect: Callable[[bytes | bytearray], bytes] = bytes
         self._udp: Any = None
         self._addr: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,7 +142,7 @@ class Egress:
         self._dtls = dtls
         return True
 
-    def send(self, data: bytes) -> bool:
+    def send(self, data: bytes | bytearray) -> bool:
         dtls = self._dtls
         if dtls is None or dtls._state is not CONNECTED or self._udp.is_closing():
             if not self._resolve():

@@ -35,4 +35,4 @@ def use_host_addresses(addresses: list[str]) -> None:
     for address in addresses:
         ipaddress.ip_address(address)  # a typo fails here, with the address in the message
     _configured[:] = addresses
-    aioice.ice.get_host_addresses = _host_addresses  # type: ignore[assignment]
+    aioice.ice.get_host_addresses = _host_addresses

@@ -84,7 +84,7 @@ class MediaParticipant:
             if transceiver.kind == "video":
                 # One codec per meeting: keep only it (and its RTX) so nothing is ever transcoded.
                 kept = [c for c in transceiver._codecs if c.mimeType.lower() == wanted]
-                pts = {c.payloadType for c in kept}
+                pts = {c.payloadType for c in kept if c.payloadType is not None}
                 kept += [c for c in transceiver._codecs if _is_rtx_of(c, pts)]
                 if not pts:
                     raise BadRequest(f"This meeting uses {MIME[self.codec]}; the offer does not include it.")
@@ -125,8 +125,10 @@ class MediaParticipant:
         for track in wanted:
             if id(track) in held:
                 continue
-            slot = next((s for s in self.slots if s.kind == track.kind and s.track is None and s.pending is None), None)
-            if slot is None:
+            free = next((s for s in self.slots if s.kind == track.kind and s.track is None and s.pending is None), None)
+            if free is not None:
+                slot = free
+            else:
                 idle = IdleTrack(track.kind, f"{track.participant_id}-{track.source}")
                 transceiver = pc.addTransceiver(idle, direction="sendonly")
                 transceiver.setCodecPreferences(codec_preferences(track.kind, self.codec))

@@ -79,15 +79,16 @@ def header_length(data: bytes | bytearray) -> int:
     return length
 
 
-def rewrite(data: bytes, payload_type: int, sequence: int, timestamp: int, ssrc: int) -> bytes:
-    """A copy of a serialized RTP packet with a new payload type, sequence, timestamp and SSRC."""
+def rewrite(data: bytes, payload_type: int, sequence: int, timestamp: int, ssrc: int) -> bytearray:
+    """A copy of a serialized RTP packet with a new payload type, sequence, timestamp and SSRC
+    (a bytearray: SRTP protect and sendto take it as it is, so no second copy is made)."""
     buf = bytearray(data)
     buf[1] = (buf[1] & 0x80) | payload_type
     _HEADER.pack_into(buf, 2, sequence, timestamp, ssrc)
-    return bytes(buf)
+    return buf
 
 
-def wrap_rtx(data: bytes, rtx_payload_type: int, rtx_sequence: int, rtx_ssrc: int) -> bytes:
+def wrap_rtx(data: bytes | bytearray, rtx_payload_type: int, rtx_sequence: int, rtx_ssrc: int) -> bytes:
     """RFC 4588 retransmission of a serialized packet: RTX header, original sequence, payload."""
     hlen = header_length(data)
     original_seq = data[2:4]

@@ -169,7 +169,7 @@ class _ThreadedTrack(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self.muted = False
-        self._loop = asyncio.get_running_loop()
+        self._capture_loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=2)
         self._running = threading.Event()
         self._running.set()
@@ -182,7 +182,7 @@ class _ThreadedTrack(MediaStreamTrack):
             self._queue.put_nowait(item)
 
         try:
-            self._loop.call_soon_threadsafe(put)
+            self._capture_loop.call_soon_threadsafe(put)
         except RuntimeError:  # loop closed
             self._running.clear()
 
@@ -237,7 +237,7 @@ class CameraTrack(_ThreadedTrack):
                     return
                 if self.muted:
                     image[:] = 0
-                frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                frame = av.VideoFrame.from_ndarray(np.asarray(image, dtype=np.uint8), format="bgr24")
                 frame.pts = int((time.monotonic() - self._start) * VIDEO_CLOCK)
                 frame.time_base = VIDEO_TIME_BASE
                 self._deliver(frame)
