@@ -31,19 +31,20 @@ def error_sentence(error: BaseException) -> str:
     """A translated sentence for the errors people meet at sign-in; the engine's sentence otherwise."""
     from PySide6.QtCore import QCoreApplication
 
-    tr = QCoreApplication.translate
     from client.engine.signalling import ServerUnreachable, UntrustedCertificate
 
     if isinstance(error, UntrustedCertificate):
         return error.message
     if isinstance(error, Unauthorized) and "password" in error.message.lower():
-        return tr("errors", "Wrong user name or password.")
+        return QCoreApplication.translate("errors", "Wrong user name or password.")
     if isinstance(error, ServerUnreachable):
-        return tr("errors", "The server cannot be reached. Check the address and your network connection.") + (
-            f" ({error.message})" if error.message else ""
-        )
+        return QCoreApplication.translate(
+            "errors", "The server cannot be reached. Check the address and your network connection."
+        ) + (f" ({error.message})" if error.message else "")
     if isinstance(error, BadRequest) and "protocol" in error.message.lower():
-        return tr("errors", "This version of Parley cannot talk to the server: {0}").format(error.message)
+        return QCoreApplication.translate("errors", "This version of Parley cannot talk to the server: {0}").format(
+            error.message
+        )
     if isinstance(error, (Forbidden, RateLimited, ParleyError)):
         return error.message
     return describe_error(error)

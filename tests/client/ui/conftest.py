@@ -52,6 +52,15 @@ class Driver:
 
         return self.loop.run_until_complete(poll())
 
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (a click, a key press) while the loop runs: Qt may deliver socket events in
+        it, and asyncio callbacks need a running loop."""
+
+        async def inside() -> Any:
+            return fn()
+
+        return self.run(inside())
+
     def settle(self, seconds: float = 0.1) -> None:
         self.loop.run_until_complete(asyncio.sleep(seconds))
 
@@ -92,7 +101,7 @@ def make_ctx(qloop: Any, settings_dirs: dict[str, Path], tmp_path: Path) -> Iter
 
 
 @pytest.fixture
-def window(make_ctx: Callable[..., Any], qtbot: Any) -> Iterator[Any]:
+def window(make_ctx: Callable[..., Any], qtbot: Any, qloop: asyncio.AbstractEventLoop) -> Iterator[Any]:
     from client.ui.main_window import MainWindow
 
     win = MainWindow(make_ctx())
@@ -101,3 +110,10 @@ def window(make_ctx: Callable[..., Any], qtbot: Any) -> Iterator[Any]:
     win.show()
     yield win
     win.prejoin.preview.stop()
+    # Stop media and the connection while the loop still runs, before pytest-qt closes widgets
+    # (which processes Qt events, and so socket notifications, with no asyncio loop running).
+    try:
+        qloop.run_until_complete(asyncio.wait_for(win.ctx.media.stop(), 10))
+        qloop.run_until_complete(asyncio.wait_for(win.ctx.session.close(), 10))
+    except Exception:
+        pass

@@ -18,7 +18,7 @@ def use_synthetic_media(window: Any) -> None:
 def join_through_ui(window: Any, link: str, drive: Any, qtbot: Any) -> None:
     window.open_link(link)
     drive.until(lambda: window.stack.currentWidget() is window.prejoin, what="pre-join screen")
-    qtbot.mouseClick(window.prejoin.join_button, Qt.MouseButton.LeftButton)
+    drive.call(lambda: qtbot.mouseClick(window.prejoin.join_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: window.stack.currentWidget() is window.call and window.ctx.session.meeting, what="in call")
 
 
@@ -49,7 +49,7 @@ def test_call_shows_headless_participant_with_frames(window: Any, relay: Any, dr
         drive.until(lambda: own.frames_painted >= 3, what="self view")
 
         # Mute from the keyboard shortcut.
-        qtbot.keyClick(window.call, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+        drive.call(lambda: qtbot.keyClick(window.call, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier))
         drive.until(lambda: window.call.mic_button.isChecked())
         assert own.mic_muted
         assert window.call.mic_button.accessibleName() == "Unmute"
@@ -57,7 +57,7 @@ def test_call_shows_headless_participant_with_frames(window: Any, relay: Any, dr
         # The active speaker is highlighted from the audio levels.
         drive.until(lambda: tile.speaking, what="speaker highlight")
     drive.until(lambda: remote_tile(window, other) is None, timeout=30, what="tile removed")
-    qtbot.mouseClick(window.call.leave_button, Qt.MouseButton.LeftButton)
+    drive.call(lambda: qtbot.mouseClick(window.call.leave_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: window.stack.currentWidget() is window.home, what="home after leaving")
 
 

@@ -17,7 +17,7 @@ def fill(win: Any, server: str, user: str, password: str) -> None:
 def test_first_contact_shows_fingerprint_then_signs_in(window: Any, relay: Any, drive: Any, qtbot: Any) -> None:
     name = relay.add_user()
     fill(window, relay.server, name, "correct horse")
-    qtbot.mouseClick(window.sign_in.sign_in_button, Qt.MouseButton.LeftButton)
+    drive.call(lambda: qtbot.mouseClick(window.sign_in.sign_in_button, Qt.MouseButton.LeftButton))
     dialog = drive.until(lambda: window.sign_in.certificate_dialog, what="certificate dialog")
     assert relay.fingerprint.replace(":", "").lower() in dialog.fingerprint.replace(":", "").lower()
     dialog.accept()

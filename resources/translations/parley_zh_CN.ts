@@ -1,0 +1,1074 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CallView</name>
+    <message>
+        <location filename="../../client/ui/call.py" line="88" />
+        <source>Connection status</source>
+        <translation>连接状态</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="98" />
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="99" />
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="100" />
+        <location filename="../../client/ui/call.py" line="101" />
+        <source>Dismiss this message</source>
+        <translation>关闭此消息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="112" />
+        <source>You are sharing your screen.</source>
+        <translation>你正在共享屏幕。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="143" />
+        <location filename="../../client/ui/call.py" line="239" />
+        <source>Mute</source>
+        <translation>静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="144" />
+        <location filename="../../client/ui/call.py" line="245" />
+        <source>Stop video</source>
+        <translation>关闭视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="145" />
+        <location filename="../../client/ui/call.py" line="249" />
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="146" />
+        <location filename="../../client/ui/call.py" line="251" />
+        <source>Raise hand</source>
+        <translation>举手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="147" />
+        <location filename="../../client/ui/call.py" line="253" />
+        <source>Participants</source>
+        <translation>参会者</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="148" />
+        <location filename="../../client/ui/call.py" line="254" />
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="149" />
+        <location filename="../../client/ui/call.py" line="255" />
+        <source>Files</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="152" />
+        <location filename="../../client/ui/call.py" line="256" />
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="153" />
+        <location filename="../../client/ui/call.py" line="257" />
+        <source>Leave</source>
+        <translation>离开</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="239" />
+        <source>Unmute</source>
+        <translation>取消静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="245" />
+        <source>Start video</source>
+        <translation>开启视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="249" />
+        <source>Stop sharing</source>
+        <translation>停止共享</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="251" />
+        <source>Lower hand</source>
+        <translation>放下手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="265" />
+        <source>Meeting {0}</source>
+        <translation>会议 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="330" />
+        <source>{0} (you)</source>
+        <translation>{0}（你）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="440" />
+        <source>Choose a screen to share</source>
+        <translation>选择要共享的屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="444" />
+        <source>Screen {0} ({1} x {2})</source>
+        <translation>屏幕 {0}（{1} x {2}）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="500" />
+        <source>Connection lost</source>
+        <translation>连接已断开</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="502" />
+        <source>Connected, no audio or video</source>
+        <translation>已连接，无音视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="506" />
+        <source>Connection: good</source>
+        <translation>连接：良好</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="507" />
+        <source>Connection: fair</source>
+        <translation>连接：一般</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="508" />
+        <source>Connection: poor</source>
+        <translation>连接：较差</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" line="509" />
+        <source>Connection: measuring…</source>
+        <translation>连接：正在测量…</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateDialog</name>
+    <message>
+        <location filename="../../client/ui/signin.py" line="40" />
+        <source>Confirm the server's identity — Parley</source>
+        <translation>确认服务器身份 — Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="45" />
+        <source>This is the first time you connect to {0}. Its certificate is not signed by an authority this computer trusts. Compare the fingerprint below with the one your administrator gave you; trust it only if they are the same.</source>
+        <translation>这是你第一次连接到 {0}。它的证书不是由本机信任的机构签发的。请将下面的指纹与管理员提供的指纹进行比较；只有两者相同时才信任它。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="52" />
+        <source>SHA-256 fingerprint</source>
+        <translation>SHA-256 指纹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="59" />
+        <source>Certificate fingerprint {0}</source>
+        <translation>证书指纹 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="62" />
+        <source>Trust and connect</source>
+        <translation>信任并连接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="63" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="64" />
+        <source>Trust this certificate and connect</source>
+        <translation>信任此证书并连接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="65" />
+        <source>Do not connect</source>
+        <translation>不连接</translation>
+    </message>
+</context>
+<context>
+    <name>ChatPanel</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="53" />
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="58" />
+        <source>Chat messages</source>
+        <translation>聊天消息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="60" />
+        <source>No messages yet.</source>
+        <translation>还没有消息。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="66" />
+        <source>Write a message</source>
+        <translation>输入消息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="67" />
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="68" />
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="69" />
+        <source>Send the message</source>
+        <translation>发送消息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="69" />
+        <source>Send the message (Enter)</source>
+        <translation>发送消息（回车）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="83" />
+        <source>Chat is not available on this server yet.</source>
+        <translation>此服务器尚不支持聊天。</translation>
+    </message>
+</context>
+<context>
+    <name>DevicePreview</name>
+    <message>
+        <location filename="../../client/ui/preview.py" line="91" />
+        <source>Test camera</source>
+        <translation>测试摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/preview.py" line="97" />
+        <source>The camera cannot be used here.</source>
+        <translation>此处无法使用摄像头。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/preview.py" line="103" />
+        <source>No camera was found. You can join without video.</source>
+        <translation>未找到摄像头。你可以不带视频加入。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/preview.py" line="110" />
+        <source>The camera stopped sending pictures. Was it unplugged?</source>
+        <translation>摄像头停止发送画面。是否已被拔出？</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/preview.py" line="141" />
+        <source>No microphone was found. You can join and listen.</source>
+        <translation>未找到麦克风。你可以加入并收听。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/preview.py" line="174" />
+        <source>No speaker was found, so the test sound cannot play.</source>
+        <translation>未找到扬声器，无法播放测试声音。</translation>
+    </message>
+</context>
+<context>
+    <name>FilesPanel</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="105" />
+        <source>Files</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="109" />
+        <source>Files shared in this meeting</source>
+        <translation>本次会议中共享的文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="113" />
+        <source>No files have been shared in this meeting. File sharing is not available on this server yet.</source>
+        <translation>本次会议中还没有共享文件。此服务器尚不支持文件共享。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="121" />
+        <source>{0} from {1} ({2} KB)</source>
+        <translation>{0}，来自 {1}（{2} KB）</translation>
+    </message>
+</context>
+<context>
+    <name>HomeView</name>
+    <message>
+        <location filename="../../client/ui/home.py" line="101" />
+        <location filename="../../client/ui/home.py" line="102" />
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="102" />
+        <source>Devices, folders and language (Ctrl+,)</source>
+        <translation>设备、文件夹和语言（Ctrl+,）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="104" />
+        <location filename="../../client/ui/home.py" line="105" />
+        <source>Sign out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="105" />
+        <source>Sign out and forget this sign-in</source>
+        <translation>退出并忘记此次登录</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="127" />
+        <source>Join a meeting</source>
+        <translation>加入会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="131" />
+        <source>Meeting link</source>
+        <translation>会议链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="131" />
+        <source>Paste the meeting link you were sent</source>
+        <translation>粘贴你收到的会议链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="133" />
+        <source>Join</source>
+        <translation>加入</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="135" />
+        <source>Join the meeting</source>
+        <translation>加入会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="135" />
+        <source>Join the meeting at this link (Enter)</source>
+        <translation>加入此链接的会议（回车）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="142" />
+        <source>Meet now</source>
+        <translation>立即开会</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="143" />
+        <source>Start a meeting and share its link with the people you want to talk to.</source>
+        <translation>发起会议，并把链接分享给你想交谈的人。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="147" />
+        <location filename="../../client/ui/home.py" line="148" />
+        <source>Start an instant meeting</source>
+        <translation>发起即时会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="153" />
+        <location filename="../../client/ui/home.py" line="155" />
+        <source>Upcoming meetings</source>
+        <translation>即将举行的会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="156" />
+        <source>No upcoming meetings. Meetings booked for you will appear here.</source>
+        <translation>没有即将举行的会议。为你预订的会议会显示在这里。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="162" />
+        <location filename="../../client/ui/home.py" line="164" />
+        <source>Announcements</source>
+        <translation>公告</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="165" />
+        <source>No announcements. Planned maintenance of your server will be announced here.</source>
+        <translation>没有公告。服务器的计划维护会在这里通知。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="175" />
+        <source>Hello, {0}</source>
+        <translation>你好，{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="176" />
+        <source>Signed in to {0} as {1}</source>
+        <translation>已以 {1} 身份登录 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="217" />
+        <source>Paste a meeting link first.</source>
+        <translation>请先粘贴会议链接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/home.py" line="224" />
+        <source>{0}'s meeting</source>
+        <translation>{0} 的会议</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="61" />
+        <source>Sign in — Parley</source>
+        <translation>登录 — Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="62" />
+        <source>Parley</source>
+        <translation>Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="63" />
+        <source>Ready to join? — Parley</source>
+        <translation>准备加入？— Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="64" />
+        <source>{0} — Parley</source>
+        <translation>{0} — Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="64" />
+        <source>Meeting</source>
+        <translation>会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="112" />
+        <source>The new language is used from the next start of Parley.</source>
+        <translation>新语言将在下次启动 Parley 时生效。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="134" />
+        <source>Leave this meeting before you join another one.</source>
+        <translation>请先离开本次会议，再加入其他会议。</translation>
+    </message>
+</context>
+<context>
+    <name>MediaService</name>
+    <message>
+        <location filename="../../client/ui/media.py" line="98" />
+        <source>Audio and video are not available in this version of Parley.</source>
+        <translation>此版本的 Parley 不支持音视频。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/media.py" line="101" />
+        <location filename="../../client/ui/media.py" line="113" />
+        <source>Audio and video could not start: {0}</source>
+        <translation>音视频无法启动：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/media.py" line="148" />
+        <source>Screen sharing needs audio and video, which are not running.</source>
+        <translation>屏幕共享需要音视频，但音视频未在运行。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/media.py" line="153" />
+        <source>Screen sharing could not start: {0}</source>
+        <translation>屏幕共享无法启动：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>ParticipantListModel</name>
+    <message>
+        <location filename="../../client/ui/models.py" line="74" />
+        <source>{0} (you)</source>
+        <translation>{0}（你）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="77" />
+        <source>host</source>
+        <translation>主持人</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="79" />
+        <source>muted</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="81" />
+        <source>camera off</source>
+        <translation>摄像头已关闭</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="83" />
+        <source>hand raised</source>
+        <translation>已举手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="85" />
+        <source>speaking</source>
+        <translation>正在发言</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/models.py" line="87" />
+        <source>reconnecting</source>
+        <translation>正在重新连接</translation>
+    </message>
+</context>
+<context>
+    <name>ParticipantsPanel</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="32" />
+        <source>Participants</source>
+        <translation>参会者</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="41" />
+        <source>Participants ({0})</source>
+        <translation>参会者（{0}）</translation>
+    </message>
+</context>
+<context>
+    <name>PreJoinView</name>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="69" />
+        <source>Check your camera and microphone before you join.</source>
+        <translation>加入前请检查摄像头和麦克风。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="78" />
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="80" />
+        <source>Camera preview</source>
+        <translation>摄像头预览</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="83" />
+        <location filename="../../client/ui/prejoin.py" line="87" />
+        <source>Microphone level</source>
+        <translation>麦克风音量</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="87" />
+        <source>Speak: the bar moves when Parley hears you</source>
+        <translation>请说话：Parley 听到你时进度条会跳动</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="98" />
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="100" />
+        <source>Microphone</source>
+        <translation>麦克风</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="102" />
+        <source>Speaker</source>
+        <translation>扬声器</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="103" />
+        <source>&amp;Camera</source>
+        <translation>摄像头(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="104" />
+        <source>&amp;Microphone</source>
+        <translation>麦克风(&amp;M)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="105" />
+        <source>S&amp;peaker</source>
+        <translation>扬声器(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="107" />
+        <location filename="../../client/ui/prejoin.py" line="108" />
+        <source>Play test sound</source>
+        <translation>播放测试声音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="108" />
+        <source>Play a short chime on the speaker</source>
+        <translation>在扬声器上播放一段提示音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="111" />
+        <location filename="../../client/ui/prejoin.py" line="112" />
+        <source>Join with my microphone muted</source>
+        <translation>加入时麦克风静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="113" />
+        <location filename="../../client/ui/prejoin.py" line="114" />
+        <source>Join with my camera off</source>
+        <translation>加入时关闭摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="124" />
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="125" />
+        <source>Back to the home screen</source>
+        <translation>返回主页</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="125" />
+        <source>Back to the home screen (Esc)</source>
+        <translation>返回主页（Esc）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="127" />
+        <location filename="../../client/ui/prejoin.py" line="129" />
+        <source>Join now</source>
+        <translation>立即加入</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="129" />
+        <source>Join the meeting (Enter)</source>
+        <translation>加入会议（回车）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="147" />
+        <source>Meeting {0}</source>
+        <translation>会议 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="157" />
+        <source>Test camera (synthetic)</source>
+        <translation>测试摄像头（合成）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="158" />
+        <source>No camera</source>
+        <translation>无摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="164" />
+        <source>Test microphone (synthetic)</source>
+        <translation>测试麦克风（合成）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="165" />
+        <source>No microphone</source>
+        <translation>无麦克风</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="168" />
+        <source>No speaker</source>
+        <translation>无扬声器</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="172" />
+        <source>No camera was found; the test camera is used instead.</source>
+        <translation>未找到摄像头，改用测试摄像头。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="174" />
+        <source>No microphone was found; a test tone is used instead.</source>
+        <translation>未找到麦克风，改用测试音。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="177" />
+        <source>No speaker was found.</source>
+        <translation>未找到扬声器。</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <location filename="../../client/ui/media.py" line="63" />
+        <source>There is no display to share on this computer.</source>
+        <translation>这台计算机上没有可共享的显示器。</translation>
+    </message>
+</context>
+<context>
+    <name>SessionService</name>
+    <message>
+        <location filename="../../client/ui/services.py" line="254" />
+        <source>The connection to the server was lost. Reconnecting (attempt {0} of {1})…</source>
+        <translation>与服务器的连接已断开。正在重新连接（第 {0} 次，共 {1} 次）…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="271" />
+        <source>You were signed out while the connection was down. Sign in again.</source>
+        <translation>连接中断期间你已被退出登录。请重新登录。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="273" />
+        <source>Sign in again to continue.</source>
+        <translation>请重新登录以继续。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="286" />
+        <source>Parley could not reconnect to the server: {0}</source>
+        <translation>Parley 无法重新连接到服务器：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="286" />
+        <source>no answer</source>
+        <translation>无应答</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="289" />
+        <source>The connection to the server was lost.</source>
+        <translation>与服务器的连接已断开。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="36" />
+        <source>Settings — Parley</source>
+        <translation>设置 — Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="40" />
+        <source>Settings sections</source>
+        <translation>设置分类</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="52" />
+        <source>Test camera (synthetic)</source>
+        <translation>测试摄像头（合成）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="53" />
+        <source>No camera</source>
+        <translation>无摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="59" />
+        <source>Test microphone (synthetic)</source>
+        <translation>测试麦克风（合成）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="60" />
+        <source>No microphone</source>
+        <translation>无麦克风</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="64" />
+        <source>System default</source>
+        <translation>系统默认</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="64" />
+        <source>No speaker</source>
+        <translation>无扬声器</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="68" />
+        <source>Automatic (adapts to the network)</source>
+        <translation>自动（根据网络调整）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="69" />
+        <source>Low (360p)</source>
+        <translation>低（360p）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="70" />
+        <source>HD (720p)</source>
+        <translation>高清（720p）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="71" />
+        <source>Full HD (1080p)</source>
+        <translation>全高清（1080p）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="76" />
+        <source>&amp;Camera</source>
+        <translation>摄像头(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="76" />
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="77" />
+        <source>&amp;Microphone</source>
+        <translation>麦克风(&amp;M)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="77" />
+        <source>Microphone</source>
+        <translation>麦克风</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="78" />
+        <source>S&amp;peaker</source>
+        <translation>扬声器(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="78" />
+        <source>Speaker</source>
+        <translation>扬声器</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="79" />
+        <source>&amp;Video quality</source>
+        <translation>视频质量(&amp;V)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="79" />
+        <source>Video quality</source>
+        <translation>视频质量</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="80" />
+        <source>Audio and video</source>
+        <translation>音频和视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="87" />
+        <source>&amp;Recordings</source>
+        <translation>录制(&amp;R)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="87" />
+        <source>Recordings folder</source>
+        <translation>录制文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="90" />
+        <source>&amp;Downloads</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="90" />
+        <source>Downloads folder</source>
+        <translation>下载文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="92" />
+        <source>Folders</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="100" />
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="100" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="102" />
+        <source>&amp;Server</source>
+        <translation>服务器(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="102" />
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="103" />
+        <source>Fields with a dashed border are set by your administrator and cannot be changed.</source>
+        <translation>虚线边框的字段由管理员设置，无法更改。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="107" />
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="110" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="111" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="126" />
+        <source>{0}: set by your administrator.</source>
+        <translation>{0}：由管理员设置。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="134" />
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="135" />
+        <source>Choose the {0}</source>
+        <translation>选择{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/settings_dialog.py" line="142" />
+        <source>Choose a folder</source>
+        <translation>选择文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>SignInView</name>
+    <message>
+        <location filename="../../client/ui/signin.py" line="101" />
+        <source>Parley logo</source>
+        <translation>Parley 标志</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="103" />
+        <source>Sign in to Parley</source>
+        <translation>登录 Parley</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="111" />
+        <source>meet.example.com:8443</source>
+        <translation>meet.example.com:8443</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="112" />
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="112" />
+        <source>The address of your company's Parley server</source>
+        <translation>贵公司 Parley 服务器的地址</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="117" />
+        <source>Set by your administrator.</source>
+        <translation>由管理员设置。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="119" />
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="122" />
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="123" />
+        <source>Keep me signed in on this computer</source>
+        <translation>在这台计算机上保持登录</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="127" />
+        <source>Keep me signed in</source>
+        <translation>保持登录</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="128" />
+        <source>Remember the sign-in in this computer's keyring; your password is never stored.</source>
+        <translation>在本机密钥环中记住登录状态；绝不保存你的密码。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="130" />
+        <source>&amp;Server</source>
+        <translation>服务器(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="131" />
+        <source>&amp;User name</source>
+        <translation>用户名(&amp;U)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="132" />
+        <source>&amp;Password</source>
+        <translation>密码(&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="139" />
+        <source>Sign-in problem</source>
+        <translation>登录问题</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="146" />
+        <location filename="../../client/ui/signin.py" line="149" />
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="149" />
+        <source>Sign in (Enter)</source>
+        <translation>登录（回车）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="186" />
+        <source>Enter the address of your Parley server.</source>
+        <translation>请输入 Parley 服务器的地址。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="189" />
+        <source>Enter your user name and password.</source>
+        <translation>请输入用户名和密码。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="195" />
+        <location filename="../../client/ui/signin.py" line="241" />
+        <source>Signing in to {0}…</source>
+        <translation>正在登录 {0}…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/signin.py" line="229" />
+        <source>Not connected: the server's certificate was not trusted.</source>
+        <translation>未连接：服务器证书未被信任。</translation>
+    </message>
+</context>
+<context>
+    <name>VideoTile</name>
+    <message>
+        <location filename="../../client/ui/video_grid.py" line="79" />
+        <location filename="../../client/ui/video_grid.py" line="150" />
+        <source>{0}'s screen</source>
+        <translation>{0} 的屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/video_grid.py" line="81" />
+        <source>muted</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/video_grid.py" line="83" />
+        <source>hand raised</source>
+        <translation>已举手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/video_grid.py" line="85" />
+        <source>speaking</source>
+        <translation>正在发言</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/video_grid.py" line="87" />
+        <source>reconnecting</source>
+        <translation>正在重新连接</translation>
+    </message>
+</context>
+<context>
+    <name>errors</name>
+    <message>
+        <location filename="../../client/ui/services.py" line="39" />
+        <source>Wrong user name or password.</source>
+        <translation>用户名或密码错误。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="41" />
+        <source>The server cannot be reached. Check the address and your network connection.</source>
+        <translation>无法连接到服务器。请检查地址和网络连接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="45" />
+        <source>This version of Parley cannot talk to the server: {0}</source>
+        <translation>此版本的 Parley 无法与服务器通信：{0}</translation>
+    </message>
+</context>
+</TS>
