@@ -239,7 +239,15 @@ class MeetingRecorder:
             vstream.codec_context.time_base = VIDEO_TIME_BASE
             vstream.codec_context.gop_size = self.fps  # a keyframe, so a fragment, every second
             vstream.codec_context.thread_count = 1
-            vstream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "26"}
+            # Quality-based, capped so busy pictures cannot fill the disk: ~4 Mbit/s at 720p.
+            cap = self.width * self.height * 9 // 2000  # kbit/s
+            vstream.options = {
+                "preset": "ultrafast",
+                "tune": "zerolatency",
+                "crf": "26",
+                "maxrate": f"{cap}k",
+                "bufsize": f"{cap * 2}k",
+            }
             astream = container.add_stream("aac", rate=AUDIO_RATE)
             astream.codec_context.layout = "mono"
             astream.codec_context.bit_rate = 96000

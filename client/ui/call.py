@@ -26,6 +26,7 @@ from client.ui.media import LOCAL, list_devices, screen_share_available
 from client.ui.models import ActiveSpeaker, ParticipantListModel, row_from_info
 from client.ui.panels import ChatPanel, FilesPanel, ParticipantsPanel
 from client.ui.prejoin import JoinOptions
+from client.ui.recording import RecordingControls
 from client.ui.resources import icon
 from client.ui.services import error_sentence
 from client.ui.video_grid import VideoGrid, VideoTile
@@ -117,6 +118,10 @@ class CallView(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(self.sharing_label)
         header.addWidget(self.quality)
+        self.recording = RecordingControls(ctx, self)  # record button, indicator, notices
+        self.recording.failed.connect(self.show_error)
+        header.addWidget(self.recording.notice)
+        header.addWidget(self.recording.indicator)
         outer.addLayout(header)
 
         middle = QHBoxLayout()
@@ -157,6 +162,7 @@ class CallView(QWidget):
         controls.addWidget(self.camera_button)
         controls.addWidget(self.share_button)
         controls.addWidget(self.hand_button)
+        controls.addWidget(self.recording.button)
         controls.addStretch(1)
         controls.addWidget(self.participants_button)
         controls.addWidget(self.chat_button)

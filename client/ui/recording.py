@@ -1,0 +1,153 @@
+"""The call screen's recording controls: the record button, the recording indicator, the notices.
+
+Widgets only: the engine's `RecordingService` asks the relay, records and announces; this module
+shows its state. Everyone sees the indicator while anyone records the meeting (late joiners too);
+only the host (or a co-host the host allowed) gets the record button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QToolButton, QWidget
+
+from client.engine import events as ev
+from client.engine.call import describe_error
+from client.engine.recording import SIZES, RecordingService
+
+log = logging.getLogger("parley.ui.recording")
+
+NOTICE_MS = 10000
+
+
+class RecordingControls(QObject):
+    """Owns ``button``, ``indicator`` and ``notice`` (placed by the call screen)."""
+
+    recording_changed = Signal(bool, str)  # the meeting is recorded, indicator text
+    notice_posted = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.service: RecordingService | None = None
+        self._client: Any = None
+        self._task: asyncio.Future[None] | None = None
+        self.button = QToolButton(parent)
+        self.button.setObjectName("recordButton")
+        self.button.setCheckable(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.button.clicked.connect(self.toggle)
+        self.indicator = QLabel(parent)
+        self.indicator.setObjectName("recordingIndicator")
+        self.indicator.setStyleSheet("color: white; background: #c62828; border-radius: 4px; padding: 2px 8px;")
+        self.indicator.setAccessibleName(self.tr("Recording indicator"))
+        self.indicator.hide()
+        self.notice = QLabel(parent)
+        self.notice.setObjectName("hint")
+        self.notice.setAccessibleName(self.tr("Recording notice"))
+        self.notice.hide()
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(self.notice.hide)
+        self._refresh()
+        session = ctx.session
+        session.connected.connect(lambda _server: self.bind(session.client))
+        session.participant_joined.connect(lambda _p: self._refresh())
+        session.participant_updated.connect(lambda _p: self._refresh())
+        session.meeting_joined.connect(lambda _m: self.bind(session.client))
+
+    # --- engine ----------------------------------------------------------------------------
+
+    def bind(self, client: Any) -> None:
+        """Follow ``client`` (bound on connect, so a notice sent right after joining is seen)."""
+        if client is None or client is self._client:
+            return
+        if self.service is not None:
+            self.service.close()
+            self._client.remove_listener(self._on_event)
+        self._client = client
+        settings = getattr(self.ctx, "settings", None)
+        folder = Path(settings.recordings_dir) if settings is not None and settings.recordings_dir else None
+        quality = getattr(settings, "video_quality", "auto")
+        self.service = RecordingService(client, folder=folder, size=SIZES.get(quality, SIZES["720p"]))
+        client.add_listener(self._on_event)
+        self._refresh()
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, ev.RecordingChanged):
+            if event.message:
+                self.post(event.message)
+            self._refresh()
+        elif isinstance(event, ev.RecordingFinished):
+            saved = self.tr("The recording was saved to {0}.").format(event.path)
+            self.post(f"{event.message} {saved}".strip() if event.message else saved)
+            self._refresh()
+        elif isinstance(event, (ev.MeetingJoined, ev.MeetingLeft)):
+            self._refresh()
+
+    def post(self, sentence: str) -> None:
+        self.notice.setText(sentence)
+        self.notice.show()
+        self._notice_timer.start(NOTICE_MS)
+        self.notice_posted.emit(sentence)
+
+    # --- the button ------------------------------------------------------------------------
+
+    def may_record(self) -> bool:
+        client = self._client
+        if client is None or client.meeting is None or self.service is None:
+            return False
+        me = client.participants.get(client.participant_id or "")
+        role = getattr(me, "role", "participant")
+        state = self.service.state
+        return role == "host" or (role == "cohost" and state is not None and state.cohosts_allowed)
+
+    def toggle(self) -> None:
+        service = self.service
+        if service is None:
+            return
+        if service.recording_here:
+            self._task = asyncio.ensure_future(self._run(service.stop()))
+        else:
+            media = getattr(self.ctx.media, "session", None)
+            if media is None:
+                self.failed.emit(self.tr("Recording needs the call's audio and video, which are not running."))
+                self._refresh()
+                return
+            if service.media is not media:
+                service.attach(media)
+            self._task = asyncio.ensure_future(self._run(service.start()))
+
+    async def _run(self, work: Any) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.info("recording action failed: %s", exc)
+            self.failed.emit(describe_error(exc))
+        self._refresh()
+
+    def _refresh(self) -> None:
+        service = self.service
+        here = service is not None and service.recording_here
+        self.button.setVisible(self.may_record() or here)
+        self.button.setChecked(here)
+        self.button.setText(self.tr("Stop recording") if here else self.tr("Record"))
+        self.button.setToolTip(
+            self.tr("Stop recording this meeting") if here else self.tr("Record this meeting on this computer")
+        )
+        self.button.setAccessibleName(self.button.toolTip())
+        recorded = service is not None and service.meeting_recorded and self._client is not None
+        recorded = recorded and self._client.meeting is not None
+        text = ""
+        if recorded and service is not None and service.state is not None:
+            who = self.tr("you") if here else service.state.by_name
+            text = self.tr("● REC  Recorded by {0}").format(who)
+        self.indicator.setText(text)
+        self.indicator.setToolTip(self.tr("This meeting is being recorded.") if recorded else "")
+        self.indicator.setVisible(recorded)
+        self.recording_changed.emit(recorded, text)
