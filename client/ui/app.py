@@ -35,10 +35,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def main(link: str | None = None) -> int:
     """Open the desktop app (with a ``parley://`` link when started from one). Returns the exit status."""
-    import qasync
-
     from client.ui.context import AppContext
     from client.ui.i18n import install_translator
+    from client.ui.loop import new_event_loop
     from client.ui.main_window import MainWindow
     from client.ui.single_instance import InstanceServer, send_to_running
 
@@ -55,7 +54,7 @@ def main(link: str | None = None) -> int:
         log.warning("could not listen for other launches: %s", instance.server.errorString())
     instance.message_received.connect(window.open_link)
 
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

@@ -19,12 +19,11 @@ import pytest
 @pytest.fixture(scope="session")
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """The qasync loop that runs Qt and asyncio together, as in the app."""
-    import qasync
-
     from client.ui.app import make_application
+    from client.ui.loop import new_event_loop
 
     make_application()
-    loop = qasync.QEventLoop(qapp)
+    loop = new_event_loop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()
