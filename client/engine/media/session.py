@@ -20,6 +20,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
 from client.engine import peer
+from client.engine.media.network import NetworkSampler
 from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
 from client.engine.media.sources import (
     CameraTrack,
@@ -88,6 +89,7 @@ class MediaSession:
         self.first_video: asyncio.Event = asyncio.Event()
         self.started = False
         self._user_of: dict[str, str] = {}  # participant id -> user id, to carry stats over reconnects
+        self.network = NetworkSampler(lambda: [self.publish_pc, self.subscribe_pc])  # loss, round trip
 
     # --- the contract the UI relies on -----------------------------------------------------------
 
@@ -117,6 +119,7 @@ class MediaSession:
         self.client.push_handlers.append(self._on_push)
         self.client.reconnect_hooks.append(self.restart)
         self._spawn(self._handle_offers())
+        self._spawn(self.network.run())
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
         if self.local_tracks:
@@ -189,6 +192,8 @@ class MediaSession:
             "participant": name,
             "join_to_first_frame_s": first,
             "remote_tracks": [self._report(s) for s in self.stats_by_track.values()],
+            "packet_loss": self.network.packet_loss,  # 0..1 of what we receive, last sample interval
+            "rtt_ms": self.network.rtt_ms,  # None until the relay has answered a sender report
         }
 
     def _report(self, stats: TrackStats) -> dict[str, Any]:
