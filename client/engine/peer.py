@@ -67,6 +67,36 @@ def remove_audio_prefetch(receiver: Any) -> None:
         receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=0)
 
 
+def route_rtx(pc: Any) -> None:
+    """Let each receiver of ``pc`` get its retransmissions (call after setRemoteDescription).
+
+    aiortc's RtpRouter registers primary SSRCs only and routes an unknown SSRC by payload type,
+    which fails as soon as two video m-lines share the RTX payload type (always, with BUNDLE), so
+    RTX from the relay was dropped and lost packets never repaired. The RTX SSRCs are known once
+    aiortc starts the receiver (``receive(parameters)``), so they are registered then.
+    """
+    for transceiver in pc.getTransceivers():
+        _route_rtx(transceiver.receiver)
+
+
+def _route_rtx(receiver: Any) -> None:
+    def register() -> None:
+        if receiver.transport is not None:
+            for rtx_ssrc in receiver._RTCRtpReceiver__rtx_ssrc:
+                receiver.transport._rtp_router.ssrc_table[rtx_ssrc] = receiver
+
+    if not getattr(receiver, "_parley_rtx", False):
+        original = receiver.receive
+
+        async def receive(parameters: Any) -> None:
+            await original(parameters)
+            register()
+
+        receiver.receive = receive
+        receiver._parley_rtx = True
+    register()
+
+
 def video_codec_preferences() -> list[Any]:
     """VP8 and H.264 (the relay picks the meeting's), each with RTX."""
     caps = RTCRtpSender.getCapabilities("video").codecs

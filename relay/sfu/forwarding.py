@@ -280,6 +280,7 @@ class PublishedTrack:
         receiver._handle_rtp_packet = self.on_rtp
         dtls = receiver.transport
         hooks.hook_ingress(dtls)
+        hooks.route_rtx(receiver)
         receiver._parley_forward = self.forward
         self._pub_ids = hooks.transport_extension_ids(dtls)
 

@@ -110,6 +110,32 @@ def fast_protect(session: pylibsrtp.Session) -> Callable[[bytes | bytearray], by
     return run
 
 
+def route_rtx(receiver: Any) -> None:
+    """Let ``receiver``'s transport route its RTX packets to it.
+
+    aiortc's RtpRouter registers primary SSRCs only and routes an unknown SSRC by payload type,
+    which fails as soon as two video m-lines share the RTX payload type (always, with BUNDLE):
+    retransmissions were dropped. Register the RTX SSRCs the receiver learned from the SDP, now
+    and each time aiortc (re)starts it with ``receive(parameters)``, which is when it learns them.
+    """
+
+    def register() -> None:
+        if receiver.transport is not None:
+            for rtx_ssrc in receiver._RTCRtpReceiver__rtx_ssrc:
+                receiver.transport._rtp_router.ssrc_table[rtx_ssrc] = receiver
+
+    if not getattr(receiver, "_parley_rtx", False):
+        original = receiver.receive
+
+        async def receive(parameters: Any) -> None:
+            await original(parameters)
+            register()
+
+        receiver.receive = receive
+        receiver._parley_rtx = True
+    register()
+
+
 class Egress:
     """Sends serialized RTP to one subscriber: SRTP-protect, then ``sendto`` on the nominated
     candidate pair's UDP socket, all synchronous. Resolved lazily and again whenever the DTLS

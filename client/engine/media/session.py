@@ -325,6 +325,7 @@ class MediaSession:
             self.subscribe_pc.on("track", self._on_track)
         pc = self.subscribe_pc
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+        peer.route_rtx(pc)
         for transceiver in pc.getTransceivers():
             peer.remove_audio_prefetch(transceiver.receiver)
         answer = await pc.createAnswer()
