@@ -30,6 +30,7 @@ from shared import e2e
 from shared.errors import NotFound, ParleyError
 from shared.filenames import move_into_place, sanitize_filename
 from shared.protocol import messages as m
+from shared.sctp_tuning import delay_sacks
 
 if TYPE_CHECKING:
     from client.engine.call import ParleyClient
@@ -37,11 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("parley.files")
 
-# Plaintext per chunk: sealed and framed it stays within 64 KiB, the smallest message size a
-# WebRTC peer must accept.
-CHUNK_SIZE = 65536 - e2e.CHUNK_OVERHEAD - e2e.FRAME_HEADER.size
-WINDOW = 96  # chunks in flight beyond the slowest recipient's acknowledgement (~6 MiB)
-ACK_EVERY = 16
+# Plaintext per chunk: sealed and framed it is exactly 256 KiB, the largest message aiortc (the
+# relay and every Parley client) accepts; fewer, bigger messages cost less per byte everywhere.
+CHUNK_SIZE = 262144 - e2e.CHUNK_OVERHEAD - e2e.FRAME_HEADER.size
+WINDOW = 32  # chunks in flight beyond the slowest recipient's acknowledgement (~8 MiB)
+ACK_EVERY = 4  # an acknowledgement per ~1 MiB received
 BUFFER_HIGH = 1024 * 1024  # bytes queued on our own data channel before we wait
 PROGRESS_INTERVAL = 0.25
 STALL_SECONDS = 5.0
@@ -226,6 +227,9 @@ class FileService:
         self._channel = channel
         self._channel_open.clear()
         channel.bufferedAmountLowThreshold = BUFFER_HIGH // 2
+        transport = getattr(channel, "transport", None)
+        if transport is not None:
+            delay_sacks(transport)  # we receive files on it: a SACK per 4 packets, not per packet
 
         def opened() -> None:
             if self._channel is channel:
@@ -378,7 +382,7 @@ class FileService:
                 self._channel_open.clear()
                 continue
             transfer.cursor += 1
-            if transfer.cursor % 8 == 0:
+            if transfer.cursor % 2 == 0:
                 await asyncio.sleep(0)  # let acknowledgements and media in
 
     async def _abort_out(self, transfer: OutgoingTransfer, message: str) -> None:

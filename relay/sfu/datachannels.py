@@ -32,6 +32,7 @@ from shared.e2e import FRAME_CHUNK
 from shared.e2e import FRAME_HEADER as HEADER
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
+from shared.sctp_tuning import delay_sacks
 
 log = logging.getLogger("parley.relay.files")
 
@@ -135,6 +136,9 @@ class FileRelay:
         key: Key = (participant.meeting_id, participant.participant_id)
         replaced = key in self.channels
         self.channels[key] = channel
+        transport = getattr(channel, "transport", None)
+        if transport is not None:
+            delay_sacks(transport)  # the relay receives every file from senders on it
         for transfer in self.transfers.values() if replaced else ():
             r = transfer.recipients.get(key[1])
             if transfer.meeting_id == key[0] and r is not None and r.accepted and not r.done:
