@@ -28,11 +28,12 @@ def send_to_running(message: str, name: str | None = None) -> bool:
     if not socket.waitForConnected(TIMEOUT_MS):
         return False
     socket.write((message + "\n").encode("utf-8"))
-    socket.flush()
-    ok = socket.waitForBytesWritten(TIMEOUT_MS)
-    socket.waitForReadyRead(TIMEOUT_MS)  # the running instance answers "ok" once it has the link
+    socket.flush()  # writes it all: waitForBytesWritten would then say False, with nothing left to wait for
+    answer = b""
+    while b"\n" not in answer and socket.waitForReadyRead(TIMEOUT_MS):
+        answer += bytes(socket.readAll().data())
     socket.disconnectFromServer()
-    return ok
+    return answer.startswith(b"ok")  # the running instance answers "ok" once it has the link
 
 
 class InstanceServer(QObject):

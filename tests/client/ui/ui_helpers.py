@@ -68,3 +68,34 @@ def headless(relay: Any, link: str, name: str, *extra: str, duration: float = 90
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def xvfb(size: str = "1600x900x24") -> Iterator[str]:
+    """A private X server (Xvfb picks a free display number); yields ``DISPLAY``'s value."""
+    import os
+    import shutil
+
+    if shutil.which("Xvfb") is None:
+        raise AssertionError("Xvfb is not installed (apt-get install xvfb)")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as announced:  # Xvfb writes the number once it accepts clients
+            number = announced.readline().strip()
+        if not number:
+            raise AssertionError("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
