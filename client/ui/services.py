@@ -222,6 +222,12 @@ class SessionService(QObject):
             self.announcement_received.emit(event.message)
         elif isinstance(event, ev.Disconnected):
             self._on_disconnected(event.message)
+        elif isinstance(event, ev.Reconnecting):  # the engine reconnects by itself (reconnect.py)
+            self.reconnecting.emit(
+                self.tr("The connection to the server was lost. Reconnecting (attempt {0})…").format(event.attempt)
+            )
+        elif isinstance(event, ev.Reconnected):
+            self.reconnected.emit()
         else:
             self._on_media_event(event)
 
@@ -239,6 +245,12 @@ class SessionService(QObject):
 
     def _on_disconnected(self, message: str) -> None:
         if self._closing or self.client is None:
+            return
+        if getattr(self.client, "auto_reconnect", False) and self.client.user is not None:
+            # The engine tried already (Reconnecting events) and gave up: say so, leave the call.
+            self.reconnect_failed.emit(message)
+            if self.client.meeting is not None:
+                self.meeting_left.emit("disconnected", message)
             return
         self.connection_lost.emit(message)
         if self._reconnect_task is None or self._reconnect_task.done():
