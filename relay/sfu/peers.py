@@ -62,7 +62,8 @@ class MediaParticipant:
         self.dirty = False
         self.negotiation: asyncio.Task[None] | None = None
         self.closed = False
-        self.channels: list[Any] = []
+        self.channels: list[Any] = []  # the subscribe connection's own data channel
+        self.publish_channels: list[Any] = []  # the client's, arrived on the publish connection
         # Called with (self, channel) when the client's publish data channel arrives (files).
         self.channel_listeners: list[Callable[[MediaParticipant, Any], None]] = []
 
@@ -96,7 +97,7 @@ class MediaParticipant:
         return pc.localDescription.sdp, receivers
 
     def _publish_channel(self, channel: Any) -> None:
-        self.channels.append(channel)
+        self.publish_channels.append(channel)
         for listener in self.channel_listeners:
             try:
                 listener(self, channel)
@@ -207,6 +208,7 @@ class MediaParticipant:
             slot.unbind()
             slot.pending = None
         self.slots.clear()
+        self.channels.clear()  # a new subscribe connection gets a new one
         pc, self.subscribe_pc = self.subscribe_pc, None
         if pc is not None:
             with contextlib.suppress(Exception):
@@ -228,6 +230,7 @@ class MediaParticipant:
             slot.pending = None
         self.slots.clear()
         self.channels.clear()
+        self.publish_channels.clear()
         for pc in (self.publish_pc, self.subscribe_pc):
             if pc is not None:
                 with contextlib.suppress(Exception):
