@@ -1,8 +1,11 @@
 """Draws one recording frame from what the meeting shows: a gallery, or a shared screen on stage.
 
-Pure numpy/OpenCV on BGR images, no Qt: the recorder's worker thread calls it. Decoded frames are
-scaled straight to their tile size by libswscale (`VideoFrame.reformat`), and a tile is only
-scaled again when its frame changed, so a 3x3 gallery at 720p costs a few milliseconds.
+Pure numpy/OpenCV, no Qt: the recorder's worker thread calls it. The canvas is one preallocated
+I420 (yuv420p) buffer, the encoder's own format, so a frame is never converted as a whole:
+decoded frames (yuv420p already) are scaled by libswscale (`VideoFrame.reformat`, filtered) straight
+to their tile size and copied into views of the canvas's planes; a tile is only scaled again when
+its frame changed, and name tiles and label sizes are rendered once and cached. A 3x3 gallery of
+720p cameras at 1280x720 costs about 3 ms (measured with bench/recording.py).
 """
 
 from __future__ import annotations
@@ -14,14 +17,37 @@ from typing import Any
 import cv2
 import numpy as np
 
-BACKGROUND = (32, 28, 26)
-NAME_TILE = (70, 58, 52)
-SPEAKING = (80, 200, 90)
+Image = np.ndarray[Any, Any]
+
+
+def _yuv(bgr: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A BGR colour as (Y, U, V), as OpenCV's I420 conversion computes it."""
+    px = cv2.cvtColor(np.full((2, 2, 3), bgr, np.uint8), cv2.COLOR_BGR2YUV_I420)
+    return int(px[0, 0]), int(px[2, 0]), int(px[2, 1])
+
+
+BACKGROUND = _yuv((32, 28, 26))
+NAME_TILE = (70, 58, 52)  # BGR: name tiles are drawn in BGR once, then converted and cached
+SPEAKING = _yuv((80, 200, 90))
+LABEL_Y = 240
 MARGIN = 4
 STAGE_SHARE = 0.78  # of the width, for the shared screen; speakers get the rest
 STAGE_SPEAKERS = 4
 
-Image = np.ndarray[Any, Any]
+
+def _even(v: int) -> int:
+    return v // 2 * 2
+
+
+def _planes(i420: Image, w: int, h: int) -> tuple[Image, Image, Image]:
+    """Views of the Y, U and V planes of an I420 image (Y rows, then U, then V, packed)."""
+    flat = i420.reshape(-1)
+    quarter = (h // 2) * (w // 2)
+    return (
+        flat[: h * w].reshape(h, w),
+        flat[h * w : h * w + quarter].reshape(h // 2, w // 2),
+        flat[h * w + quarter : h * w + 2 * quarter].reshape(h // 2, w // 2),
+    )
 
 
 @dataclass
@@ -35,19 +61,29 @@ class Tile:
 
 
 class Compositor:
-    """Lays tiles out on a ``width`` x ``height`` canvas and returns it as BGR."""
+    """Lays tiles out on a ``width`` x ``height`` canvas and returns it as I420 (yuv420p).
+
+    `compose` returns the canvas itself, a ``(height * 3 // 2, width)`` uint8 array (Y, then U,
+    then V), ready for ``av.VideoFrame.from_ndarray(canvas, format="yuv420p")``; it is overwritten
+    by the next call.
+    """
 
     def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
-        self.canvas = np.empty((height, width, 3), np.uint8)
-        self._scaled: dict[tuple[str, int, int], tuple[int, Image]] = {}
-        self._names: dict[tuple[str, int, int], Image] = {}
+        self.width, self.height = _even(width), _even(height)
+        w, h = self.width, self.height
+        self.canvas = np.empty((h * 3 // 2, w), np.uint8)
+        self.y, self.u, self.v = _planes(self.canvas, w, h)
+        self._scaled: dict[tuple[str, int, int], tuple[int, tuple[Image, Image, Image]]] = {}
+        self._names: dict[tuple[str, int, int], tuple[Image, Image, Image]] = {}
+        self._text: dict[tuple[str, int], tuple[float, int, int, int]] = {}
 
     def compose(self, people: list[Tile], screen: Tile | None = None) -> Image:
         """Gallery of ``people``, or ``screen`` large with the first speakers beside it."""
-        self.canvas[:] = BACKGROUND
+        self.y.fill(BACKGROUND[0])
+        self.u.fill(BACKGROUND[1])
+        self.v.fill(BACKGROUND[2])
         if screen is not None:
-            share_w = int(self.width * STAGE_SHARE) // 2 * 2
+            share_w = _even(int(self.width * STAGE_SHARE))
             self._draw(screen, 0, 0, share_w, self.height, label=f"{screen.name}")
             column = people[:STAGE_SPEAKERS]
             if column:
@@ -85,32 +121,49 @@ class Compositor:
     # --- drawing ---------------------------------------------------------------------------------
 
     def _draw(self, tile: Tile, x: int, y: int, w: int, h: int, label: str | None = None) -> None:
+        # Even positions and sizes: chroma has half the resolution.
+        x, y, w, h = _even(x), _even(y), _even(w), _even(h)
         if w < 8 or h < 8:
             return
         if tile.frame is None:
-            self.canvas[y : y + h, x : x + w] = self._name_tile(tile, w, h)
+            self._blit(self._name_tile(tile, w, h), x, y)
         else:
-            image = self._scale(tile, w, h)
-            ih, iw = image.shape[:2]
-            ox, oy = x + (w - iw) // 2, y + (h - ih) // 2
-            self.canvas[oy : oy + ih, ox : ox + iw] = image
+            planes = self._scale(tile, w, h)
+            ih, iw = planes[0].shape
+            self._blit(planes, x + _even((w - iw) // 2), y + _even((h - ih) // 2))
             self._label(label if label is not None else tile.name, x, y, w, h)
         if tile.speaking:
-            cv2.rectangle(self.canvas, (x, y), (x + w - 1, y + h - 1), SPEAKING, 3)
+            cv2.rectangle(self.y, (x, y), (x + w - 1, y + h - 1), SPEAKING[0], 4)
+            cx, cy, cw, ch = x // 2, y // 2, w // 2, h // 2
+            cv2.rectangle(self.u, (cx, cy), (cx + cw - 1, cy + ch - 1), SPEAKING[1], 2)
+            cv2.rectangle(self.v, (cx, cy), (cx + cw - 1, cy + ch - 1), SPEAKING[2], 2)
 
-    def _scale(self, tile: Tile, w: int, h: int) -> Image:
+    def _blit(self, planes: tuple[Image, Image, Image], x: int, y: int) -> None:
+        py, pu, pv = planes
+        h, w = py.shape
+        self.y[y : y + h, x : x + w] = py
+        cx, cy = x // 2, y // 2
+        self.u[cy : cy + h // 2, cx : cx + w // 2] = pu
+        self.v[cy : cy + h // 2, cx : cx + w // 2] = pv
+
+    def _scale(self, tile: Tile, w: int, h: int) -> tuple[Image, Image, Image]:
         frame = tile.frame
         scale = min(w / frame.width, h / frame.height)
-        tw, th = max(2, int(frame.width * scale) // 2 * 2), max(2, int(frame.height * scale) // 2 * 2)
+        tw, th = max(2, _even(int(frame.width * scale))), max(2, _even(int(frame.height * scale)))
         key = (tile.key, tw, th)
         cached = self._scaled.get(key)
         if cached is not None and cached[0] == id(frame):
             return cached[1]
-        image: Image = frame.reformat(width=tw, height=th, format="bgr24").to_ndarray()
-        self._scaled[key] = (id(frame), image)
-        return image
+        scaled = frame.reformat(width=tw, height=th, format="yuv420p")
+        planes = tuple(
+            np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
+            for plane, rows, cols in zip(scaled.planes, (th, th // 2, th // 2), (tw, tw // 2, tw // 2), strict=True)
+        )
+        # The views keep `scaled` alive; the cache holds them until this tile's next frame.
+        self._scaled[key] = (id(frame), planes)  # type: ignore[assignment]
+        return planes  # type: ignore[return-value]
 
-    def _name_tile(self, tile: Tile, w: int, h: int) -> Image:
+    def _name_tile(self, tile: Tile, w: int, h: int) -> tuple[Image, Image, Image]:
         key = (tile.key, w, h)
         cached = self._names.get(key)
         if cached is not None:
@@ -126,21 +179,30 @@ class Compositor:
             (tw, th), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         org = (max(2, (w - tw) // 2), (h + th) // 2)
         cv2.putText(image, name, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thickness, cv2.LINE_AA)
-        self._names[key] = image
-        return image
+        planes = _planes(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), w, h)
+        self._names[key] = planes
+        return planes
 
     def _label(self, name: str, x: int, y: int, w: int, h: int) -> None:
         if not name:
             return
-        scale = max(0.35, min(0.8, h / 300))
-        (tw, th), base = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        band_h = th + base + 6
-        x1, y1 = x + 4, y + h - band_h - 4
-        x2 = min(x + w - 4, x1 + tw + 8)
-        if y1 <= y:
+        scale, tw, th, base = self._text_size(name, h)
+        band_h = _even(th + base + 6)
+        x1, y1 = x + 4, _even(y + h - band_h - 4)
+        x2 = _even(min(x + w - 4, x1 + tw + 8))
+        if y1 <= y or x2 <= x1:
             return
-        band = self.canvas[y1 : y1 + band_h, x1:x2]
-        band[:] = (band.astype(np.uint16) // 3).astype(np.uint8)  # darkened, so names stay readable
-        cv2.putText(
-            self.canvas, name, (x1 + 4, y1 + th + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, (240, 240, 240), 1, cv2.LINE_AA
-        )
+        band = self.y[y1 : y1 + band_h, x1:x2]
+        band //= 3  # darkened and grey, so names stay readable on any picture
+        self.u[y1 // 2 : (y1 + band_h) // 2, x1 // 2 : x2 // 2] = 128
+        self.v[y1 // 2 : (y1 + band_h) // 2, x1 // 2 : x2 // 2] = 128
+        cv2.putText(self.y, name, (x1 + 4, y1 + th + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, LABEL_Y, 1, cv2.LINE_AA)
+
+    def _text_size(self, name: str, h: int) -> tuple[float, int, int, int]:
+        key = (name, h)
+        cached = self._text.get(key)
+        if cached is None:
+            scale = max(0.35, min(0.8, h / 300))
+            (tw, th), base = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            cached = self._text[key] = (scale, tw, th, base)
+        return cached

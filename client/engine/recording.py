@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import av
-import cv2
 import numpy as np
 
 from client.engine import events as ev
@@ -55,6 +54,11 @@ AUDIO_ALIGN = 0.03
 RESYNC = 0.08  # a lane this far behind the arrival clock jumps to it (a gap)
 EARLY = 0.005  # a chunk this much earlier than its slot moves the lane back
 STALE_VIDEO = 1.5  # seconds without a frame before a tile shows the person's name instead
+# A worker that wakes late (a loaded machine, the GIL) catches up on up to this many frame slots,
+# each drawn from the frames that had arrived by its own time (so sync holds); only a longer
+# stall drops recording frames. Frames kept per tile for that: 0.2 s at 30 fps and a spare.
+CATCH_UP = 6
+HISTORY = 8
 SPEAKING_LEVEL = 0.02
 DISK_CHECK_SECONDS = 1.0
 MIN_FREE_TO_START = 500 * 2**20
@@ -96,6 +100,10 @@ class RecorderStats:
     dropped: int = 0
     audio_frames: int = 0
     encode_seconds: float = 0.0
+    # The worker's own CPU time (time.thread_time), split by stage: what the recording costs.
+    compose_cpu: float = 0.0
+    encode_cpu: float = 0.0
+    audio_cpu: float = 0.0
     cpu_seconds: float = 0.0
 
     def report(self) -> dict[str, Any]:
@@ -104,6 +112,9 @@ class RecorderStats:
             "dropped_frames": self.dropped,
             "audio_frames": self.audio_frames,
             "worker_cpu_s": round(self.cpu_seconds, 3),
+            "compose_cpu_s": round(self.compose_cpu, 3),
+            "encode_cpu_s": round(self.encode_cpu, 3),
+            "audio_cpu_s": round(self.audio_cpu, 3),
         }
 
 
@@ -136,7 +147,8 @@ class MeetingRecorder:
         self.started_at: float | None = None
         self.stopped_at: float | None = None
         self.stop_reason = ""
-        self._latest: dict[tuple[str, str], tuple[Any, float]] = {}
+        # The newest frames of each (participant, source), with their arrival times.
+        self._latest: dict[tuple[str, str], deque[tuple[Any, float]]] = {}
         self._roster: list[tuple[str, str, bool]] = []  # (participant_id, name, camera on)
         self._lanes: dict[str, _AudioLane] = {}
         self._audio_lock = threading.Lock()
@@ -188,7 +200,11 @@ class MeetingRecorder:
     # --- inputs (event loop) -----------------------------------------------------------------
 
     def video(self, participant_id: str, source: str, frame: Any) -> None:
-        self._latest[(participant_id, source)] = (frame, self.clock())
+        key = (participant_id, source)
+        history = self._latest.get(key)
+        if history is None:
+            history = self._latest[key] = deque(maxlen=HISTORY)
+        history.append((frame, self.clock()))
 
     def audio(self, participant_id: str, frame: Any) -> None:
         if self.started_at is None or self._stop.is_set():
@@ -271,14 +287,17 @@ class MeetingRecorder:
                     break
                 now = self.clock()
                 behind = int((now - target) / period)
-                if behind >= 2:  # the encoder could not keep up: skip, never queue
-                    self.stats.dropped += behind
-                    n += behind
+                if behind > CATCH_UP:  # the encoder could not keep up: skip, never queue
+                    self.stats.dropped += behind - CATCH_UP
+                    n += behind - CATCH_UP
+                    target = self.started_at + n * period
                     if now - self._last_dropped_log > 5.0:
                         self._last_dropped_log = now
                         log.warning("recording encoder is slow: %d frames dropped so far", self.stats.dropped)
-                self._write_video(compositor, n, now)
+                self._write_video(compositor, n, target)
+                cpu = time.thread_time()
                 self._write_audio(int((now - self.started_at - AUDIO_LATENCY) * AUDIO_RATE))
+                self.stats.audio_cpu += time.thread_time() - cpu
                 n += 1
                 if now >= next_disk_check:
                     next_disk_check = now + DISK_CHECK_SECONDS
@@ -320,7 +339,8 @@ class MeetingRecorder:
                 log.exception("on_stopped failed")
 
     def _tiles(self, now: float) -> tuple[list[Tile], Tile | None]:
-        latest = dict(self._latest)
+        """What the meeting showed at ``now`` (a frame slot's time, maybe a little in the past)."""
+        latest = {key: _at(list(history), now) for key, history in list(self._latest.items())}
         with self._audio_lock:
             levels = {pid: lane.level for pid, lane in self._lanes.items()}
         people: list[Tile] = []
@@ -338,19 +358,21 @@ class MeetingRecorder:
         return people, screen
 
     def _write_video(self, compositor: Compositor, n: int, now: float) -> None:
+        cpu = time.thread_time()
         people, screen = self._tiles(now)
-        canvas = compositor.compose(people, screen)
-        yuv: Any = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        # The canvas is I420 already: one copy into the frame, no colour conversion.
+        frame = av.VideoFrame.from_ndarray(compositor.compose(people, screen), format="yuv420p")
         frame.pts = round(n * VIDEO_RATE / self.fps)
         frame.time_base = VIDEO_TIME_BASE
-        t = time.perf_counter()
+        t, composed = time.perf_counter(), time.thread_time()
+        self.stats.compose_cpu += composed - cpu
         packets = self._vstream.encode(frame)
         # One frame's packets are held back until the next, so the last can be given its length.
         held, self._held = self._held, packets
         for packet in held:
             self._container.mux(packet)
         self.stats.encode_seconds += time.perf_counter() - t
+        self.stats.encode_cpu += time.thread_time() - composed
         self.stats.frames += 1
 
     def _write_audio(self, upto: int, final: bool = False) -> None:
@@ -403,6 +425,14 @@ class MeetingRecorder:
         finally:
             with contextlib.suppress(Exception):
                 container.close()
+
+
+def _at(history: list[tuple[Any, float]], when: float) -> tuple[Any, float] | None:
+    """The newest (frame, arrival) that had arrived by ``when`` (else the oldest one kept)."""
+    for frame, at in reversed(history):
+        if at <= when:
+            return frame, at
+    return history[0] if history else None
 
 
 def _mono_s16(frame: Any) -> np.ndarray[Any, Any] | None:
