@@ -8,9 +8,11 @@ run:
 	@installer/bootstrap.sh run
 	@$(PY) -m client.devrun
 
+# Media tests time real streams on a shared 2-core machine; a test that fails is run once more and
+# the rerun is reported (R in the summary), so a load spike is visible but does not fail CI.
 test:
 	@installer/bootstrap.sh test
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --reruns 1 --reruns-delay 2 $(PYTEST_ARGS)
 
 lint:
 	@installer/bootstrap.sh test
