@@ -171,6 +171,7 @@ class ParleyClient:
         for ever) until admitted, or raise Forbidden with the host's answer."""
         decided: asyncio.Future[m.LobbyDecided] = asyncio.get_running_loop().create_future()
         self._lobby_decisions[meeting_id] = decided
+        known_before = set(self.participants)
         try:
             reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
             if isinstance(reply, m.LobbyWaiting):
@@ -189,7 +190,12 @@ class ParleyClient:
         assert isinstance(reply, m.MeetingJoined)
         self.meeting = reply.meeting
         self.participant_id = reply.participant_id
+        # Someone whose join was announced while our request was in flight may be missing from
+        # the reply (the relay built it first): keep them (after a relay restart all rejoin at once).
+        arrived = {pid: p for pid, p in self.participants.items() if pid not in known_before}
         self.participants = {p.participant_id: p for p in reply.participants}
+        for pid, info in arrived.items():
+            self.participants.setdefault(pid, info)
         self.emit(ev.MeetingJoined(meeting=reply.meeting, participant_id=reply.participant_id, resumed=reply.resumed))
         for participant in reply.participants:
             self.emit(ev.ParticipantChanged(participant=participant, change="present"))
@@ -226,7 +232,8 @@ class ParleyClient:
 
     def _on_push(self, event: m.Event) -> None:
         if isinstance(event, (m.ParticipantJoined, m.ParticipantUpdated)):
-            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+            joining = event.meeting_id in self._lobby_decisions  # our join is in flight
+            if (self.meeting and event.meeting_id == self.meeting.meeting_id) or joining:
                 self.participants[event.participant.participant_id] = event.participant
                 change = "joined" if isinstance(event, m.ParticipantJoined) else "updated"
                 self.emit(ev.ParticipantChanged(participant=event.participant, change=change))

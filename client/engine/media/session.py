@@ -305,6 +305,10 @@ class MediaSession:
     def _on_push(self, event: m.Event) -> None:
         if isinstance(event, m.SubscribeOffer):
             self._offers.put_nowait(event)
+        elif isinstance(event, m.ParticipantJoined):
+            for info in list(self.remote.values()):
+                if info.participant_id == event.participant.participant_id:
+                    self._carry_over_stats(info)
 
     async def _handle_offers(self) -> None:
         while True:
@@ -451,20 +455,32 @@ class MediaSession:
 
     def _carry_over_stats(self, info: m.TrackInfo) -> None:
         """After a relay restart people come back with new participant ids: keep counting their
-        tracks in the same `TrackStats` (the ``--stats`` counters span reconnections)."""
+        tracks in the same `TrackStats` (the ``--stats`` counters span reconnections). Runs when
+        a track arrives and again when its owner's join is announced (either may come first)."""
         known = self.client.participants.get(info.participant_id)
         if known is None:
             return
         self._user_of[info.participant_id] = known.user_id
-        if (info.participant_id, info.source) in self.stats_by_track:
-            return
+        key = (info.participant_id, info.source)
         live = {(t.participant_id, t.source) for t in self.remote.values()}
-        for key, stats in list(self.stats_by_track.items()):
-            if key[1] == info.source and key not in live and self._user_of.get(key[0]) == known.user_id:
-                del self.stats_by_track[key]
-                stats.participant = info.participant_id
-                self.stats_by_track[(info.participant_id, info.source)] = stats
-                return
+        for old_key, old in list(self.stats_by_track.items()):
+            if old_key == key or old_key[1] != info.source or old_key in live:
+                continue
+            if self._user_of.get(old_key[0]) != known.user_id:
+                continue
+            del self.stats_by_track[old_key]
+            old.participant = info.participant_id
+            fresh = self.stats_by_track.get(key)
+            if fresh is not None:  # frames counted before the owner was known
+                old.frames += fresh.frames
+                old.bytes += fresh.bytes
+                old.freezes += fresh.freezes
+                old.marks += fresh.marks
+                old.latencies += fresh.latencies
+                old.width, old.height = fresh.width or old.width, fresh.height or old.height
+                old.last_at = fresh.last_at or old.last_at
+            self.stats_by_track[key] = old
+            return
 
     # --- helpers ---------------------------------------------------------------------------------
 
