@@ -85,7 +85,7 @@ async def test_receiver_and_sender_private_state(pair: tuple[Any, Any]) -> None:
     assert dtls._tx_srtp is not None and dtls._rx_srtp is not None
     assert dtls.transport._connection._nominated[1].remote_addr
     assert isinstance(dtls._rtp_header_extensions_map, HeaderExtensionsMap)
-    assert callable(dtls._rtp_router.route_rtp)
+    assert callable(dtls._rtp_router.route_rtp) and isinstance(dtls._rtp_router.ssrc_table, dict)
 
 
 async def test_ingress_hook_hands_over_packet_and_raw_bytes(pair: tuple[Any, Any]) -> None:
@@ -152,6 +152,27 @@ def test_egress_under_uvloop() -> None:
         await sub.close()
 
     uvloop.run(run())
+
+
+async def test_rtx_ssrcs_are_routed_to_their_receiver(pair: tuple[Any, Any]) -> None:
+    """aiortc's router knows primary SSRCs only; relay and client register the RTX ones."""
+    _, sub = pair
+    receiver = sub.getTransceivers()[0].receiver
+    router = receiver.transport._rtp_router
+    rtx = dict(receiver._RTCRtpReceiver__rtx_ssrc)
+    assert rtx, "the publisher's SDP announces an RTX SSRC (ssrc-group FID)"
+    for rtx_ssrc in rtx:
+        router.ssrc_table.pop(rtx_ssrc, None)
+    hooks.route_rtx(receiver)
+    assert all(router.ssrc_table[s] is receiver for s in rtx)
+    for rtx_ssrc in rtx:
+        router.ssrc_table.pop(rtx_ssrc, None)
+    peer.route_rtx(sub)
+    assert all(router.ssrc_table[s] is receiver for s in rtx)
+    # Both wrap receive() (public in aiortc) once, to register again when aiortc (re)starts the
+    # receiver, which is when it learns the RTX SSRCs.
+    assert receiver._parley_rtx and "receive" in vars(receiver)
+    assert callable(RTCRtpReceiver.receive)
 
 
 def test_fast_protect_matches_pylibsrtp() -> None:
