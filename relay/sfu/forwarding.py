@@ -128,6 +128,7 @@ class Slot:
         self.last_time = 0.0
         self.history: list[bytearray | None] = [None] * HISTORY_SIZE
         self.remb_bps: int | None = None
+        self.remb_at = 0.0  # monotonic time of the subscriber's last REMB
         self.sent_packets = 0
         self.retransmitted = 0
         self._hook()
@@ -217,6 +218,7 @@ class Slot:
                 return True
             if self.ssrc in ssrcs:
                 self.remb_bps = bitrate
+                self.remb_at = time.monotonic()
             return True
         return False
 

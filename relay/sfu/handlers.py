@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ log = logging.getLogger("parley.relay.sfu")
 
 KIND_OF_SOURCE = {"mic": "audio", "camera": "video", "screen": "video"}
 REMB_INTERVAL = 1.0
+REMB_FRESH = 5.0  # seconds a subscriber's REMB holds
 
 
 class MediaRelay:
@@ -283,7 +285,9 @@ class MediaRelay:
 
     def remb_for(self, track: PublishedTrack) -> int:
         ceiling = self.config.max_video_kbps * 1000
-        reports = [s.remb_bps for s in track.slots if s.remb_bps]
+        # A subscriber's estimate counts while it keeps sending them (about once a second).
+        fresh = time.monotonic() - REMB_FRESH
+        reports = [s.remb_bps for s in track.slots if s.remb_bps and s.remb_at >= fresh]
         bitrate = min([ceiling, *reports]) if reports else ceiling
         return max(int(self.config.min_video_kbps) * 1000, int(bitrate))
 

@@ -244,3 +244,22 @@ async def test_stopping_the_relay_closes_media_connections(tmp_path: Path) -> No
     await pc.close()
     await client.close()
     assert peer.sdp_fingerprint(pc.localDescription.sdp)
+
+
+def test_relay_remb_takes_the_lowest_fresh_subscriber_estimate() -> None:
+    import time
+    from types import SimpleNamespace
+
+    from relay.config import MediaConfig
+    from relay.sfu.handlers import REMB_FRESH, MediaRelay
+
+    media = object.__new__(MediaRelay)
+    media.config = MediaConfig(max_video_kbps=MAX_KBPS, min_video_kbps=MIN_KBPS)
+    now = time.monotonic()
+    fresh = SimpleNamespace(remb_bps=300_000, remb_at=now)
+    stale = SimpleNamespace(remb_bps=200_000, remb_at=now - REMB_FRESH - 1)  # that subscriber left or went quiet
+    assert media.remb_for(SimpleNamespace(slots=[fresh, stale])) == 300_000  # type: ignore[arg-type]
+    assert media.remb_for(SimpleNamespace(slots=[stale])) == MAX_KBPS * 1000  # type: ignore[arg-type]
+    assert media.remb_for(SimpleNamespace(slots=[])) == MAX_KBPS * 1000  # type: ignore[arg-type]
+    low = SimpleNamespace(remb_bps=10_000, remb_at=now)
+    assert media.remb_for(SimpleNamespace(slots=[low])) == MIN_KBPS * 1000  # type: ignore[arg-type]
