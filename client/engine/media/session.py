@@ -89,6 +89,8 @@ class MediaSession:
         self.first_video: asyncio.Event = asyncio.Event()
         self.started = False
         self._user_of: dict[str, str] = {}  # participant id -> user id, to carry stats over reconnects
+        # participant id -> display name, kept after they (or we) leave so the report names them
+        self._names: dict[str, str] = {}
         self.network = NetworkSampler(lambda: [self.publish_pc, self.subscribe_pc])  # loss, round trip
 
     # --- the contract the UI relies on -----------------------------------------------------------
@@ -118,6 +120,7 @@ class MediaSession:
         self.playback = AudioPlayback(enabled=self.playback_enabled)
         self.client.push_handlers.append(self._on_push)
         self.client.reconnect_hooks.append(self.restart)
+        self._names.update({p.participant_id: p.display_name for p in self.client.participants.values()})
         self._spawn(self._handle_offers())
         self._spawn(self.network.run())
         await self.client.request(m.Subscribe(id=0))
@@ -200,8 +203,9 @@ class MediaSession:
         report = stats.report()
         known = self.client.participants.get(stats.participant)
         report["participant_id"] = stats.participant
-        if known is not None:
-            report["participant"] = known.display_name
+        name = known.display_name if known is not None else self._names.get(stats.participant)
+        if name is not None:
+            report["participant"] = name
         return report
 
     # --- sources ---------------------------------------------------------------------------------
@@ -305,7 +309,9 @@ class MediaSession:
     def _on_push(self, event: m.Event) -> None:
         if isinstance(event, m.SubscribeOffer):
             self._offers.put_nowait(event)
-        elif isinstance(event, m.ParticipantJoined):
+        if isinstance(event, (m.ParticipantJoined, m.ParticipantUpdated)):
+            self._names[event.participant.participant_id] = event.participant.display_name
+        if isinstance(event, m.ParticipantJoined):
             for info in list(self.remote.values()):
                 if info.participant_id == event.participant.participant_id:
                     self._carry_over_stats(info)
@@ -461,6 +467,7 @@ class MediaSession:
         if known is None:
             return
         self._user_of[info.participant_id] = known.user_id
+        self._names[info.participant_id] = known.display_name
         key = (info.participant_id, info.source)
         live = {(t.participant_id, t.source) for t in self.remote.values()}
         for old_key, old in list(self.stats_by_track.items()):
