@@ -225,6 +225,12 @@ class HostControls:
             ):
                 entries = [w.entry for w in ctl.waiting.values()]
                 self._send_later(peer, m.LobbyChanged(meeting_id=ctl.meeting_id, waiting=entries))
+        if isinstance(reply, m.MeetingJoined):
+            # Whoever was seated while this join awaited the database is in the reply too (their
+            # join event reached this peer before the peer knew it was in the meeting).
+            live = meetings.live.get(req.meeting_id)
+            if live is not None:
+                reply.participants = [p.info() for p in live.participants.values()]
         return reply
 
     def _to_lobby(self, peer: Any, req: m.JoinMeeting, ctl: Controls, user: User, *, removed: bool) -> m.Reply:
