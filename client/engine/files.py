@@ -177,6 +177,9 @@ class FileService:
     def _attach_hooks(self) -> None:
         self.client.push_handlers.append(self._on_push)
         self.media.channel_listeners.append(self._use_channel)
+        hooks = getattr(self.client, "reconnect_hooks", None)
+        if hooks is not None:
+            hooks.append(self._reconnected)
         if self.media.channel is not None:
             self._use_channel(self.media.channel)
 
@@ -185,6 +188,8 @@ class FileService:
             self.client.push_handlers.remove(self._on_push)
         with contextlib.suppress(ValueError):
             self.media.channel_listeners.remove(self._use_channel)
+        with contextlib.suppress(ValueError, AttributeError):
+            self.client.reconnect_hooks.remove(self._reconnected)
         self._channel = None
         self._channel_open.clear()
 
@@ -223,7 +228,27 @@ class FileService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def _reconnected(self) -> None:
+        """The client took its seat back by itself (client.engine.reconnect) and media restarted
+        on new connections: publish our key again; the new channel resumes the transfers."""
+        try:
+            await self.start()
+        except (ParleyError, OSError) as exc:
+            log.info("file key not published after reconnecting: %s", exc)
+
     def _use_channel(self, channel: Any) -> None:
+        if self._channel is not None and self._channel is not channel:
+            # A new connection (reconnect, media restart): what was in flight on the old channel
+            # is lost. Recipients ask the relay to go on from what they wrote; as a sender, the
+            # relay tells us (FileAcked with resume) where each recipient stands once it has our
+            # new channel, and we send again from there.
+            for incoming in self.incoming.values():
+                if incoming.state == "transferring":
+                    incoming.resume_needed = True
+            for outgoing in self.outgoing.values():
+                outgoing.changed.set()
+            if any(t.resume_needed for t in self.incoming.values()):
+                self._spawn(self._resume_incoming())
         self._channel = channel
         self._channel_open.clear()
         channel.bufferedAmountLowThreshold = BUFFER_HIGH // 2
@@ -669,9 +694,12 @@ class FileService:
 
     async def _resume_incoming(self) -> None:
         await self._channel_open.wait()
+        self._buffer_low.set()
         for transfer in list(self.incoming.values()):
             if not transfer.resume_needed or transfer.state != "transferring":
                 continue
+            # Frames on the new channel flow only once the relay has this; take them from now on.
+            transfer.resume_needed = False
             try:
                 await self.client.request(
                     m.ResumeFile(id=0, transfer_id=transfer.transfer_id, received=transfer.received)
@@ -680,7 +708,6 @@ class FileService:
                 self._fail_incoming(transfer, "failed", f"{transfer.name} could not be resumed: {exc}", tell=False)
                 continue
             transfer.acked = transfer.received
-            transfer.resume_needed = False
             self._emit_in(transfer, force=True)
 
     def _fail_incoming(self, transfer: IncomingTransfer, state: str, message: str, *, tell: bool = True) -> None:

@@ -134,15 +134,30 @@ class FileRelay:
         if getattr(channel, "label", "") != CHANNEL_LABEL:
             return
         key: Key = (participant.meeting_id, participant.participant_id)
-        replaced = key in self.channels
         self.channels[key] = channel
         transport = getattr(channel, "transport", None)
         if transport is not None:
             delay_sacks(transport)  # the relay receives every file from senders on it
-        for transfer in self.transfers.values() if replaced else ():
+        for transfer in self.transfers.values():
+            if (transfer.meeting_id, transfer.sender_id) == key:
+                # The sender is back on a new connection and may have missed acknowledgements
+                # while it was away: tell it where each recipient stands, so it sends from there.
+                for waiting in transfer.active():
+                    if waiting.accepted:
+                        self._to_sender(
+                            transfer,
+                            m.FileAcked(
+                                transfer_id=transfer.transfer_id,
+                                participant_id=waiting.participant_id,
+                                received=waiting.acked,
+                                resume=True,
+                            ),
+                        )
             r = transfer.recipients.get(key[1])
-            if transfer.meeting_id == key[0] and r is not None and r.accepted and not r.done:
-                r.paused = True  # a new connection: nothing flows until they say where to resume
+            if transfer.meeting_id == key[0] and r is not None and r.accepted and not r.done and r.next > 0:
+                # A new connection (the old one may be closed already): what was forwarded on the
+                # old one may be lost, so nothing flows until they say where to resume.
+                r.paused = True
 
         def on_message(data: Any) -> None:
             self._received(key, channel, data)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiortc.rtcsctptransport import DataChunk, SackChunk
 
 from client.engine import events as ev
+from client.engine.files import CHUNK_SIZE
 from shared.errors import BadRequest, LimitExceeded, ParleyError
 from shared.protocol import messages as m
 from tests.client.files_helpers import file_participant, final, random_file, sha256, wait_keys
@@ -243,3 +245,66 @@ async def test_recipient_whose_disk_is_full_declines(files_relay, tmp_path: Path
             await _close(ann, bob)
     finally:
         subprocess.run(["umount", str(small_disk)], check=True)  # noqa: ASYNC221
+
+
+async def _drop_and_resume(relay, tmp_path: Path, who: str) -> None:
+    """Drop ``who``'s websocket (and so its media) mid-transfer: the client reconnects by itself,
+    media restarts on new connections, and the transfer continues where it stopped."""
+    a, b = relay.add_user(display="Ann"), relay.add_user(display="Bob")
+    meeting = relay.create_meeting(a)
+    ann = await file_participant(relay, a, meeting, window=4)  # ~1 MiB in flight: slow enough to catch
+    bob = await file_participant(relay, b, meeting, download_dir=tmp_path / "down")
+    await wait_keys(ann[2], 1)
+    dropped = ann if who == "sender" else bob
+    try:
+        src = tmp_path / "resume.bin"
+        digest = random_file(src, 8_000_000)
+        moving = asyncio.ensure_future(
+            bob[0].wait_for(lambda e: isinstance(e, ev.FileTransferChanged) and e.done_bytes > 1_000_000, timeout=60)
+        )
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=90))
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=90))
+        back = asyncio.ensure_future(dropped[0].wait_for(lambda e: isinstance(e, ev.Reconnected), timeout=60))
+        resumes: list[Any] = []  # what says the transfer went on from where it stopped
+        if who == "sender":
+            ann[0].push_handlers.append(lambda e: isinstance(e, m.FileAcked) and e.resume and resumes.append(e))
+        else:
+            request = bob[0].request
+
+            async def spy(req):
+                if isinstance(req, m.ResumeFile):
+                    resumes.append(req)
+                return await request(req)
+
+            bob[0].request = spy
+        await ann[2].send_file(src)
+        at = (await moving).done_bytes
+        old_channel = dropped[1].channel
+        dropped[0].signalling.ws.transport.abort()  # the network goes away under the websocket
+        await back
+        got = await done
+        assert got.state == "complete", got.message
+        assert sha256(Path(got.path)) == digest
+        assert (await sent).state == "complete"
+        assert dropped[1].channel is not old_channel
+        assert len(resumes) == 1 and 0 < resumes[0].received < 8_000_000 // CHUNK_SIZE, resumes
+        assert at < 8_000_000
+        assert not list((tmp_path / "down").glob(".*parley-part"))
+    finally:
+        await _close(ann, bob)
+
+
+@pytest.fixture(scope="module")
+def roomy_relay(tmp_path_factory: pytest.TempPathFactory):
+    """Default file limits (the module's other relay allows only small files)."""
+    relay = start_media_relay(tmp_path_factory.mktemp("files-resume"))
+    yield relay
+    relay.stop()
+
+
+async def test_transfer_resumes_after_the_recipient_reconnects(roomy_relay, tmp_path: Path) -> None:
+    await _drop_and_resume(roomy_relay, tmp_path, "recipient")
+
+
+async def test_transfer_resumes_after_the_sender_reconnects(roomy_relay, tmp_path: Path) -> None:
+    await _drop_and_resume(roomy_relay, tmp_path, "sender")
