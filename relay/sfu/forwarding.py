@@ -379,7 +379,9 @@ class PublishedTrack:
         now = time.monotonic()
         bases: dict[tuple[Any, ...], bytes] = {}
         pub_key = hooks.ids_key(self._pub_ids) if raw is not None else ()
-        rewrite = rtp.rewrite
+        pack_header = rtp.HEADER.pack_into
+        marker = 0x80 if packet.marker else 0
+        in_seq, in_ts = packet.sequence_number, packet.timestamp
         sent = 0
         waiting = False
         for slot in slots:
@@ -393,9 +395,12 @@ class PublishedTrack:
             base = bases.get(slot.ext_key)
             if base is None:
                 base = bases[slot.ext_key] = self._base(packet, raw, pub_key, slot)
-            seq = (packet.sequence_number + slot.seq_offset) & 0xFFFF
-            ts = (packet.timestamp + slot.ts_offset) & 0xFFFFFFFF
-            data = rewrite(base, slot.payload_type, seq, ts, slot.ssrc)
+            # rtp.rewrite, inlined: a copy with this slot's payload type, sequence, timestamp, SSRC
+            seq = (in_seq + slot.seq_offset) & 0xFFFF
+            ts = (in_ts + slot.ts_offset) & 0xFFFFFFFF
+            data = bytearray(base)
+            data[1] = marker | slot.payload_type
+            pack_header(data, 2, seq, ts, slot.ssrc)
             slot.last_seq = seq
             slot.last_ts = ts
             slot.last_time = now

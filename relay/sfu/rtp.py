@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-_HEADER = struct.Struct("!HII")  # sequence number, timestamp, SSRC (bytes 2..12)
+HEADER = struct.Struct("!HII")  # sequence number, timestamp, SSRC (bytes 2..12)
 
 
 def vp8_is_keyframe_start(payload: bytes) -> bool:
@@ -84,7 +84,7 @@ def rewrite(data: bytes, payload_type: int, sequence: int, timestamp: int, ssrc:
     (a bytearray: SRTP protect and sendto take it as it is, so no second copy is made)."""
     buf = bytearray(data)
     buf[1] = (buf[1] & 0x80) | payload_type
-    _HEADER.pack_into(buf, 2, sequence, timestamp, ssrc)
+    HEADER.pack_into(buf, 2, sequence, timestamp, ssrc)
     return buf
 
 
