@@ -15,7 +15,7 @@ from client.engine.files import CHUNK_SIZE
 from shared.errors import BadRequest, LimitExceeded, ParleyError
 from shared.protocol import messages as m
 from tests.client.files_helpers import file_participant, final, random_file, sha256, wait_keys
-from tests.media_fixtures import leave, metric, start_media_relay
+from tests.media_fixtures import join, leave, metric, start_media_relay
 
 pytestmark = pytest.mark.asyncio
 
@@ -308,3 +308,30 @@ async def test_transfer_resumes_after_the_recipient_reconnects(roomy_relay, tmp_
 
 async def test_transfer_resumes_after_the_sender_reconnects(roomy_relay, tmp_path: Path) -> None:
     await _drop_and_resume(roomy_relay, tmp_path, "sender")
+
+
+async def test_participants_without_microphone_or_camera_exchange_files(files_relay, tmp_path: Path) -> None:
+    """No sources at all: the publish connection exists for the data channel alone."""
+    from client.engine.files import FileService
+
+    a, b = files_relay.add_user(display="Ann"), files_relay.add_user(display="Bob")
+    meeting = files_relay.create_meeting(a)
+    parts = []
+    for name, folder in ((a, None), (b, tmp_path / "down")):
+        client, session = await join(files_relay, name, meeting, camera="none", mic="none")
+        assert session.local_tracks == {} and session.publish_pc is not None
+        files = FileService(client, session, download_dir=folder, auto_accept=folder is not None)
+        await files.start()
+        parts.append((client, session, files))
+    ann, bob = parts
+    try:
+        await wait_keys(ann[2], 1)
+        src = tmp_path / "notes.bin"
+        digest = random_file(src, 200_000)
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=30))
+        await ann[2].send_file(src)
+        got = await done
+        assert got.state == "complete" and sha256(Path(got.path)) == digest
+        assert "m=audio" not in ann[1].publish_pc.localDescription.sdp
+    finally:
+        await _close(ann, bob)

@@ -125,8 +125,9 @@ class MediaSession:
         self._spawn(self.network.run())
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
-        if self.local_tracks:
-            await self._publish()
+        # Even with neither microphone nor camera: the publish connection then carries only the
+        # data channel, which files need.
+        await self._publish()
 
     async def stop(self) -> None:
         """Stop capturing and close both connections; frees every task and thread it started."""
@@ -453,8 +454,7 @@ class MediaSession:
                 await asyncio.wait_for(pc.close(), 5.0)
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
-        if self.local_tracks:
-            await self._publish()
+        await self._publish()  # with no sources too: the data channel (files)
         for source in list(self.local_tracks):
             if muted.get(source):  # a restarted relay forgot it; tell it again
                 await self.set_muted(source, True)
