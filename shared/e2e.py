@@ -158,3 +158,12 @@ def parse_chunk_frame(data: bytes) -> tuple[bytes, int, bytes] | None:
     if kind != FRAME_CHUNK:
         return None
     return raw_id, index, data[FRAME_HEADER.size :]
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """A short, readable fingerprint of an X25519 public key for comparing out of band
+    (first 80 bits of its SHA-256 in groups of four hex digits)."""
+    import hashlib
+
+    digest = hashlib.sha256(b"parley-key\0" + public_key).hexdigest()[:20].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 20, 4))

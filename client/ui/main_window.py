@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from client.ui import tasks
 from client.ui.call import CallView
+from client.ui.chat_files import install_chat_files
 from client.ui.context import AppContext
 from client.ui.home import HomeView
 from client.ui.host_controls import install_meeting_ui
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         for view in (self.sign_in, self.home, self.prejoin, self.call):
             self.stack.addWidget(view)
         self.meeting_ui = install_meeting_ui(self)  # bookings, lobby, host controls, banners
+        self.chat_files = install_chat_files(self)  # the call's chat and files panels
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)

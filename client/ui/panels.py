@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QListWidget,
+    QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -61,6 +68,8 @@ class ChatPanel(QWidget):
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         layout.addWidget(self.empty)
+        self.to = RecipientBox(self.tr("Send the message to"))
+        layout.addWidget(self.to)
         row = QHBoxLayout()
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(self.tr("Write a message"))
@@ -79,6 +88,7 @@ class ChatPanel(QWidget):
         self.available = available
         self.edit.setEnabled(available)
         self.send_button.setEnabled(available)
+        self.to.setEnabled(available)
         if not available and self.messages.count() == 0:
             self.empty.setText(self.tr("Chat is not available on this server yet."))
 
@@ -96,26 +106,215 @@ class ChatPanel(QWidget):
             self.edit.clear()
 
 
+class RecipientBox(QComboBox):
+    """ "Everyone" or one participant; ``recipient()`` is None for everyone, else a participant id."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        accessible(self, name)
+        self.addItem(self.tr("Everyone"), "")
+
+    def set_people(self, people: list[tuple[str, str]]) -> None:
+        """(participant id, name) of everyone else; keeps the choice while that person stays."""
+        chosen = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem(self.tr("Everyone"), "")
+        for pid, name in people:
+            self.addItem(self.tr("{0} (privately)").format(name), pid)
+        index = self.findData(chosen)
+        self.setCurrentIndex(max(0, index))
+        self.blockSignals(False)
+
+    def recipient(self) -> str | None:
+        return str(self.currentData() or "") or None
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+class TransferRow(QWidget):
+    """One file transfer: what, with whom, progress, speed, time left, and what can be done."""
+
+    def __init__(self, panel: FilesPanel, transfer_id: str, direction: str) -> None:
+        super().__init__()
+        self.transfer_id, self.direction = transfer_id, direction
+        self.path = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("hint")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        buttons = QHBoxLayout()
+        self.accept_button = QPushButton(self.tr("Accept"))
+        self.decline_button = QPushButton(self.tr("Decline"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.open_button = QPushButton(self.tr("Open folder"))
+        for button in (self.accept_button, self.decline_button, self.cancel_button, self.open_button):
+            buttons.addWidget(button)
+            button.hide()
+        buttons.addStretch(1)
+        self.accept_button.clicked.connect(lambda: panel.accept_requested.emit(self.transfer_id))
+        self.decline_button.clicked.connect(lambda: panel.decline_requested.emit(self.transfer_id))
+        self.cancel_button.clicked.connect(lambda: panel.cancel_requested.emit(self.transfer_id))
+        self.open_button.clicked.connect(lambda: panel.open_folder_requested.emit(self.path))
+        layout.addWidget(self.title)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+    def show_state(self, event: object) -> None:
+        """Show a `client.engine.events.FileTransferChanged`."""
+        e: Any = event
+        incoming = e.direction == "incoming"
+        what = self.tr("{0} from {1}") if incoming else self.tr("{0} to {1}")
+        self.title.setText(what.format(e.name, e.peer) + f" ({_size(e.size)})")
+        self.progress.setValue(int(1000 * e.done_bytes / e.size) if e.size else 0)
+        accessible(self.accept_button, self.tr("Accept {0}").format(e.name))
+        accessible(self.decline_button, self.tr("Decline {0}").format(e.name))
+        accessible(self.cancel_button, self.tr("Cancel the transfer of {0}").format(e.name))
+        accessible(self.open_button, self.tr("Open the folder of {0}").format(e.name))
+        accessible(self.progress, self.tr("Progress of {0}").format(e.name))
+        if e.state == "transferring":
+            parts = [self.tr("{0} of {1}").format(_size(e.done_bytes), _size(e.size))]
+            if e.speed > 0:
+                parts.append(self.tr("{0}/s").format(_size(e.speed)))
+            if e.seconds_left is not None:
+                parts.append(self.tr("{0} left").format(_duration(e.seconds_left)))
+            text = ", ".join(parts)
+        elif e.state in ("offered", "waiting"):
+            text = self.tr("Waiting for your answer.") if incoming else self.tr("Waiting for an answer.")
+        else:
+            text = e.message or {
+                "complete": self.tr("Done."),
+                "declined": self.tr("Declined."),
+                "cancelled": self.tr("Cancelled."),
+                "failed": self.tr("Failed."),
+            }.get(e.state, e.state)
+        self.status.setText(text)
+        self.path = e.path
+        self.accept_button.setVisible(incoming and e.state == "offered")
+        self.decline_button.setVisible(incoming and e.state == "offered")
+        self.cancel_button.setVisible(e.state in ("waiting", "transferring"))
+        self.open_button.setVisible(incoming and e.state == "complete" and bool(e.path))
+        self.progress.setVisible(e.state in ("transferring", "complete"))
+
+
+class OfferDialog(QDialog):
+    """Someone offers a file: accept or decline, with the key fingerprint to compare out of band."""
+
+    def __init__(self, sender: str, name: str, size: int, fingerprint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("offerDialog")
+        self.setWindowTitle(self.tr("File offered"))
+        layout = QVBoxLayout(self)
+        self.text = QLabel(self.tr("{0} offers you {1} ({2}).").format(sender, name, _size(size)))
+        self.text.setWordWrap(True)
+        layout.addWidget(self.text)
+        self.fingerprint = QLabel(
+            self.tr(
+                "{0}'s encryption key: {1}. It protects the file from the server only if it matches the one "
+                "{0} sees as their own; compare it by phone or in person if the file is sensitive."
+            ).format(sender, fingerprint or self.tr("unknown"))
+        )
+        self.fingerprint.setWordWrap(True)
+        self.fingerprint.setObjectName("hint")
+        layout.addWidget(self.fingerprint)
+        box = QDialogButtonBox()
+        self.accept_button = box.addButton(self.tr("Accept"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.decline_button = box.addButton(self.tr("Decline"), QDialogButtonBox.ButtonRole.RejectRole)
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+
+
 class FilesPanel(QWidget):
-    """Files offered in the meeting (end-to-end encrypted transfer arrives with its own issue)."""
+    """Files sent and received in the meeting, end-to-end encrypted (client.engine.files)."""
+
+    send_requested = Signal(str, str)  # path, participant id ("" = everyone)
+    accept_requested = Signal(str)
+    decline_requested = Signal(str)
+    cancel_requested = Signal(str)
+    open_folder_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.available = False
+        self.rows: dict[str, TransferRow] = {}
         layout = QVBoxLayout(self)
         heading = QLabel(self.tr("Files"))
         heading.setObjectName("sectionTitle")
         layout.addWidget(heading)
+        self.own_key = QLabel()
+        self.own_key.setObjectName("hint")
+        self.own_key.setWordWrap(True)
+        self.own_key.hide()
+        layout.addWidget(self.own_key)
+        self.to = RecipientBox(self.tr("Send the file to"))
+        layout.addWidget(self.to)
+        self.send_button = QPushButton(self.tr("Send a file…"))
+        accessible(self.send_button, self.tr("Send a file"), self.tr("Choose a file to send, encrypted end to end"))
+        self.send_button.clicked.connect(self.choose_file)
+        layout.addWidget(self.send_button)
         self.files = QListWidget()
         accessible(self.files, self.tr("Files shared in this meeting"))
         layout.addWidget(self.files, 1)
         self.files.hide()
-        self.empty = QLabel(
-            self.tr("No files have been shared in this meeting. File sharing is not available on this server yet.")
-        )
+        self.empty = QLabel()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         layout.addWidget(self.empty)
         layout.addStretch(1)
+        self.set_available(False)
+
+    def set_available(self, available: bool, sentence: str = "") -> None:
+        self.available = available
+        self.send_button.setEnabled(available)
+        self.to.setEnabled(available)
+        if available:
+            self.empty.setText(self.tr("No files have been shared yet. Files are encrypted end to end."))
+        else:
+            self.empty.setText(sentence or self.tr("Files can be sent once you are in a call."))
+
+    def set_own_fingerprint(self, fingerprint: str) -> None:
+        self.own_key.setText(self.tr("Your encryption key: {0}").format(fingerprint))
+        self.own_key.setVisible(bool(fingerprint))
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Send a file"))
+        if path:
+            self.send_requested.emit(path, self.to.recipient() or "")
+
+    def show_transfer(self, event: object) -> TransferRow:
+        """Add or update the row of a `FileTransferChanged` event."""
+        e: Any = event
+        row = self.rows.get(e.transfer_id)
+        if row is None:
+            row = self.rows[e.transfer_id] = TransferRow(self, e.transfer_id, e.direction)
+            item = QListWidgetItem()
+            self.files.insertItem(0, item)
+            self.files.setItemWidget(item, row)
+            self.files.show()
+            self.empty.hide()
+        row.show_state(e)
+        for i in range(self.files.count()):
+            if self.files.itemWidget(self.files.item(i)) is row:
+                self.files.item(i).setSizeHint(row.sizeHint())
+        return row
 
     def add_file(self, sender: str, name: str, size: int) -> None:
         self.files.addItem(self.tr("{0} from {1} ({2} KB)").format(name, sender, max(1, size // 1024)))
