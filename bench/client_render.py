@@ -18,7 +18,9 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -118,24 +120,35 @@ def main() -> int:
     args.video = tuple(int(v) for v in args.video.split("x"))
     args.size = tuple(int(v) for v in args.size.split("x"))
 
-    import qasync
-
     from client.ui.app import make_application
     from client.ui.context import AppContext
+    from client.ui.loop import new_event_loop
     from client.ui.main_window import MainWindow
 
     app = make_application()
-    loop = qasync.QEventLoop(app)
+    # The app's own loop (worker threads hand work over without touching Qt), as in `parley`.
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
-    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"parley-bench-{os.getpid()}"
+    tmp = Path(tempfile.mkdtemp(prefix="parley-bench-"))
     ctx = AppContext.create({"policy_dir": tmp, "machine_dir": tmp, "user_dir": tmp}, state_file=tmp / "state.ini")
     window = MainWindow(ctx)
     window.resize(*args.size)
     window.show()
     window.show_view(window.call)
-    with loop:
+    try:
         result = loop.run_until_complete(measure(args, window))
-    print(json.dumps(result, indent=2))
+        result["load_average_1m"] = round(os.getloadavg()[0], 2)
+        # Tear down in order while the loop still exists: widgets first, then the loop, then Qt.
+        # (Leaving it to interpreter exit destroyed the loop's socket notifiers after the
+        # QApplication and crashed on exit.)
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result))
     return 0
 
 

@@ -94,8 +94,9 @@ class VideoTile(QWidget):
         if self.camera_muted and self.source == "camera":
             return
         self.image = image
-        self._fresh = True
-        self.update()
+        if not self._fresh:  # a paint is already pending: it will show this newer image
+            self._fresh = True
+            self.update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -111,8 +112,12 @@ class VideoTile(QWidget):
         rect = self.rect()
         painter.fillRect(rect, TILE_BG)
         if self.image is not None and not self.image.isNull():
+            # Images arrive at the tile's size, so this is a blit; while a resize is in flight the
+            # bigger old image is shrunk into the new box until frames of the new size arrive.
             ratio = self.devicePixelRatioF()
-            w, h = self.image.width() / ratio, self.image.height() / ratio
+            iw, ih = self.image.width() / ratio, self.image.height() / ratio
+            scale = min(rect.width() / iw, rect.height() / ih, 1.0)
+            w, h = iw * scale, ih * scale
             target = QRectF((rect.width() - w) / 2, (rect.height() - h) / 2, w, h)
             painter.drawImage(target, self.image)
             if self._fresh:
