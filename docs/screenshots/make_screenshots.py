@@ -4,9 +4,12 @@
 
 Starts a relay on loopback, signs in through the sign-in screen (certificate confirmation
 included), joins a meeting with headless participants sending synthetic media
-(``parley join LINK --headless``, PARLEY_VIDEO=640x360@15), one of them sharing its screen, and
-saves each screen here as a PNG (under 300 KB). Then the sign-in screen in Simplified Chinese and the call
-at 150% scaling (QT_SCALE_FACTOR=1.5), each in a fresh process (both are read at start).
+(``parley join LINK --headless``, PARLEY_VIDEO=640x360@15), one of them sharing a synthetic
+screen (PARLEY_SCREEN_MONITOR=0: sharing the Xvfb display would show our own window mirrored), with
+a room booked so that Home lists an upcoming meeting, and saves each screen here as a PNG (under
+300 KB). Then the sign-in screen in Simplified Chinese and the call at 150% scaling
+(QT_SCALE_FACTOR=1.5, a 1280x720 window on a 1920x1080 screen, as on a laptop at 150%), each in a
+fresh process (both are read at start).
 """
 
 from __future__ import annotations
@@ -81,6 +84,15 @@ class Shots:
         self.settle()
         save(QGuiApplication.primaryScreen().grabWindow(0), name)
 
+    def steady(self, win: Any, seconds: float = 20) -> None:
+        """Wait until the call reports a good connection (the first seconds under load say 'poor')."""
+        from client.ui.call import quality_of
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and quality_of(win.ctx.media.stats()) != "good":
+            self.settle(0.5)
+        win.call.refresh_quality()
+
     def window(self) -> Any:
         from client.engine.credentials import TokenStore
         from client.ui.context import AppContext
@@ -93,13 +105,23 @@ class Shots:
         ctx.session.token_store = TokenStore(self.tmp / "tokens.json", use_keyring=False)
         win = MainWindow(ctx)
         win.move(0, 0)
-        win.resize(1600, 900)
+        if self.variant == "scale150":  # logical pixels: 1920x1080 at 150%
+            win.resize(1280, 720)
+        else:
+            win.resize(1600, 900)
         win.show()
         return win
 
 
 def headless(relay: Any, link: str, name: str, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PARLEY_VIDEO": "640x360@15", "PARLEY_PLAYBACK": "0", "PARLEY_ICE_ADDRESSES": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "PARLEY_VIDEO": "640x360@15",
+        "PARLEY_SCREEN_VIDEO": "1280x720@5",
+        "PARLEY_SCREEN_MONITOR": "0",  # a synthetic screen, not the Xvfb display showing our window
+        "PARLEY_PLAYBACK": "0",
+        "PARLEY_ICE_ADDRESSES": "127.0.0.1",
+    }
     env.pop("QT_SCALE_FACTOR", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "client.cli", "join", link, "--headless", "--user", name, "--password-stdin",
@@ -116,6 +138,7 @@ def run_variant(variant: str) -> None:
     from test_call import remote_tile
 
     from tests.media_fixtures import start_media_relay
+    from tests.relay.test_hosting_live import add_room
 
     shots = Shots(variant)
     (shots.tmp / "relay").mkdir()
@@ -130,6 +153,7 @@ def run_variant(variant: str) -> None:
         for title in ("Design review", "Release retrospective"):
             relay.create_meeting(me, title)
         link = f"parley://{relay.server}/m/{meeting_id}"
+        room = add_room(relay) if variant == "main" else ""
 
         win = shots.window()
         view = win.sign_in
@@ -143,10 +167,21 @@ def run_variant(variant: str) -> None:
         view.submit()
         shots.until(lambda: view.certificate_dialog and view.certificate_dialog.isVisible(), what="dialog")
         if variant == "main":
+            # No window manager under Xvfb: the dialog would cover the sign-in card; put it below.
+            dialog = view.certificate_dialog
+            shots.settle()
+            dialog.move((1600 - dialog.width()) // 2, 900 - dialog.height() - 24)
             shots.screen("signin-certificate")
         view.certificate_dialog.trust_button.click()
         shots.until(lambda: win.stack.currentWidget() is win.home, what="home")
         if variant == "main":
+            service = win.meeting_ui.service
+            start = (time.time() // 1800 + 2) * 1800  # on the half hour, about an hour from now
+            shots.loop.run_until_complete(
+                service.require().book(room, "Design review", start, start + 2700, "Europe/Paris", invitees=guests)
+            )
+            shots.loop.run_until_complete(service.refresh())
+            shots.until(lambda: win.home.upcoming.count() > 0, what="upcoming meeting")
             shots.screen("home")
 
         win.open_link(link)
@@ -160,7 +195,7 @@ def run_variant(variant: str) -> None:
         shots.until(lambda: win.stack.currentWidget() is win.call and win.ctx.media.active, what="in call")
         for g in ("Chen Wei", "Amara Okafor"):  # tiles are named by display name
             shots.until(lambda g=g: remote_tile(win, g) and remote_tile(win, g).frames_painted > 10, 60, g)
-        shots.settle(1.5)
+        shots.steady(win)
         shots.screen("call-grid" if variant == "main" else "call-grid-150")
         if variant != "main":
             return
@@ -168,7 +203,7 @@ def run_variant(variant: str) -> None:
         procs.append(headless(relay, link, sharer, "--screen"))
         shots.until(lambda: win.call.grid.stage_key is not None, 60, "stage layout")
         shots.until(lambda: win.call.grid.tiles[win.call.grid.stage_key].frames_painted > 5, 30, "shared screen")
-        shots.settle(3)
+        shots.steady(win)
         shots.screen("call-stage")
         for toggle, name in (
             (win.call.toggle_participants, "panel-participants"),
@@ -176,10 +211,12 @@ def run_variant(variant: str) -> None:
             (win.call.toggle_files, "panel-files"),
         ):
             toggle()
+            shots.steady(win, 6)
             shots.screen(name)
         win.open_settings()
         shots.until(lambda: win.settings_dialog is not None and win.settings_dialog.isVisible(), what="settings")
-        shots.screen("settings")
+        shots.settle()
+        save(win.settings_dialog.grab(), "settings")  # the dialog alone: readable and small
         win.settings_dialog.reject()
     finally:
         if win is not None:
@@ -202,11 +239,18 @@ def main() -> int:
         os._exit(0)  # media threads and Qt teardown can hold a finished run at exit
     from ui_helpers import xvfb
 
-    with ExitStack() as stack:
-        display = stack.enter_context(xvfb("1600x900x24"))
-        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "PARLEY_NO_KEYRING": "1"}
-        for variant, extra in (("main", {}), ("zh_CN", {}), ("scale150", {"QT_SCALE_FACTOR": "1.5"})):
-            subprocess.run([sys.executable, __file__, f"--variant={variant}"], env={**env, **extra}, check=True)
+    only = sys.argv[1:]  # variant names to redo; all by default
+    for variant, screen, extra in (
+        ("main", "1600x900x24", {}),
+        ("zh_CN", "1600x900x24", {}),
+        ("scale150", "1920x1080x24", {"QT_SCALE_FACTOR": "1.5"}),
+    ):
+        if only and variant not in only:
+            continue
+        with ExitStack() as stack:
+            display = stack.enter_context(xvfb(screen))
+            env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "PARLEY_NO_KEYRING": "1", **extra}
+            subprocess.run([sys.executable, __file__, f"--variant={variant}"], env=env, check=True)
     return 0
 
 
