@@ -32,7 +32,7 @@ from shared.e2e import FRAME_CHUNK
 from shared.e2e import FRAME_HEADER as HEADER
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
-from shared.sctp_tuning import delay_sacks
+from shared.sctp_tuning import tune_for_files
 
 log = logging.getLogger("parley.relay.files")
 
@@ -137,7 +137,7 @@ class FileRelay:
         self.channels[key] = channel
         transport = getattr(channel, "transport", None)
         if transport is not None:
-            delay_sacks(transport)  # the relay receives every file from senders on it
+            tune_for_files(transport)  # the relay receives every file from senders on it
         for transfer in self.transfers.values():
             if (transfer.meeting_id, transfer.sender_id) == key:
                 # The sender is back on a new connection and may have missed acknowledgements

@@ -7,10 +7,10 @@ import os
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
-from aiortc.rtcsctptransport import DataChunk, SackChunk
+from aiortc.rtcsctptransport import DataChunk, InboundStream, SackChunk
 
 from client.engine import peer
-from shared.sctp_tuning import delay_sacks
+from shared.sctp_tuning import _TailAwareInboundStream, delay_sacks, fast_reassembly, tune_for_files
 
 pytestmark = pytest.mark.asyncio
 
@@ -50,6 +50,8 @@ async def test_receiver_acknowledges_every_third_packet_and_nothing_is_lost() ->
     a, b, channel, received = await _pair()
     try:
         assert delay_sacks(b.sctp) and delay_sacks(b.sctp)  # idempotent
+        assert fast_reassembly(b.sctp) and fast_reassembly(b.sctp)
+        assert all(type(s) is _TailAwareInboundStream for s in b.sctp._inbound_streams.values())
         sacks, data = _count_chunks(b.sctp, SackChunk), _count_chunks(a.sctp, DataChunk)
         messages = [os.urandom(250_000) for _ in range(40)]
         for message in messages:
@@ -87,3 +89,38 @@ async def test_unknown_transport_is_left_alone() -> None:
         pass
 
     assert delay_sacks(NotSctp()) is False
+    assert fast_reassembly(NotSctp()) is False
+    tune_for_files(NotSctp())  # logs, does not raise
+
+
+def _fragments(messages: list[bytes], size: int = 100) -> list[DataChunk]:
+    chunks, tsn = [], 1000
+    for seq, message in enumerate(messages):
+        parts = [message[i : i + size] for i in range(0, len(message), size)]
+        for i, part in enumerate(parts):
+            chunk = DataChunk(flags=(2 if i == 0 else 0) | (1 if i == len(parts) - 1 else 0))
+            chunk.tsn, chunk.stream_id, chunk.stream_seq, chunk.protocol, chunk.user_data = tsn, 0, seq, 53, part
+            chunks.append(chunk)
+            tsn += 1
+    return chunks
+
+
+@pytest.mark.parametrize("order", ["in order", "shuffled", "reversed"])
+async def test_fast_reassembly_pops_what_aiortc_pops(order: str) -> None:
+    import random
+
+    messages = [os.urandom(n) for n in (50, 1000, 100, 2345, 1)]
+    chunks = _fragments(messages)
+    if order == "shuffled":
+        random.Random(7).shuffle(chunks)
+    elif order == "reversed":
+        chunks.reverse()
+    results = []
+    for stream in (InboundStream(), _TailAwareInboundStream()):
+        popped = []
+        for chunk in chunks:
+            stream.add_chunk(chunk)
+            popped.extend(data for _, _, data in stream.pop_messages())
+        results.append(popped)
+        assert stream.reassembly == []
+    assert results[0] == results[1] == messages
