@@ -48,8 +48,9 @@ async def worker(args: argparse.Namespace) -> None:
 
     peer.use_host_addresses(["127.0.0.1"])
     width, height = (int(v) for v in args.size.split("x"))
+    camera = "none" if args.no_video else "synthetic"
     client, session = await join(
-        Relay, args.user, args.meeting, camera="synthetic", video_size=(width, height), fps=args.fps, playback=False
+        Relay, args.user, args.meeting, camera=camera, video_size=(width, height), fps=args.fps, playback=False
     )
     down = Path(args.download_dir) if args.download_dir else None
     files = FileService(client, session, download_dir=down, auto_accept=down is not None)
@@ -100,6 +101,8 @@ class Worker:
     def __init__(self, args: argparse.Namespace, relay: Any, user: str, meeting: str, down: Path | None) -> None:
         command = [sys.executable, __file__, "--worker", "--server", relay.server, "--fingerprint", relay.fingerprint,
                    "--user", user, "--meeting", meeting, "--size", args.size, "--fps", str(args.fps)]  # fmt: skip
+        if args.no_video:
+            command.append("--no-video")
         if down is not None:
             command += ["--download-dir", str(down)]
         self.proc = subprocess.Popen(
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--quiet", type=float, default=8.0, help="seconds of call without a transfer")
+    parser.add_argument("--no-video", action="store_true", help="no cameras: the transfer alone (audio only)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for option in ("--server", "--fingerprint", "--user", "--meeting", "--download-dir"):
         parser.add_argument(option, help=argparse.SUPPRESS)
@@ -172,7 +176,11 @@ def main() -> None:
         deadline = time.monotonic() + 60
         while True:  # everyone decodes both other cameras and has both keys
             states = [w.ask(cmd="frames") for w in workers]
-            if all(len(s["frames"]) == 2 and min(s["frames"].values()) > 0 and s["keys"] == 2 for s in states):
+            videos = 0 if args.no_video else 2
+            if all(
+                len(s["frames"]) == videos and min(s["frames"].values(), default=1) > 0 and s["keys"] == 2
+                for s in states
+            ):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("the call did not start: " + json.dumps(states))
@@ -201,7 +209,9 @@ def main() -> None:
         quiet, busy = sum(quiet_fps) / 3, sum(busy_fps) / 3
         report = {
             "benchmark": "file_transfer",
-            "call": f"3 participants, synthetic camera {args.size}@{args.fps:g} VP8 + Opus each, loopback",
+            "call": "3 participants, Opus only (--no-video), loopback"
+            if args.no_video
+            else f"3 participants, synthetic camera {args.size}@{args.fps:g} VP8 + Opus each, loopback",
             "file_mb": megabytes,
             "sha256_matches": ok,
             "transfer_seconds": round(seconds, 2),
