@@ -64,6 +64,7 @@ class MediaSession:
         self.screen, self.screen_monitor = screen, screen_monitor
         self.playback_enabled = playback
         self.video_size, self.fps = video_size, fps
+        self._lost_sources: set[str] = set()  # local sources that failed mid-call (said once each)
         self.screen_size, self.screen_fps = screen_size, screen_fps
         self.publish_pc: Any = None
         self.channel: Any = None  # "parley" data channel on the publish connection (files)
@@ -293,9 +294,18 @@ class MediaSession:
         """Self view: aiortc's sender reads the track; a wrapper shows each frame it takes."""
         sinks: list[Any] = self._local_sinks if track.kind == "video" else self._local_audio_sinks
         original = track.recv
+        self._lost_sources.discard(source)  # a new track for this source: its failure is news again
 
         async def recv() -> Any:
-            frame = await original()
+            try:
+                frame = await original()
+            except MediaStreamError:
+                if track.readyState == "live":  # the device ended by itself; we did not stop it
+                    self._source_lost(source, None)
+                raise
+            except Exception as exc:  # a driver error: aiortc's sender only ends quietly on this one
+                self._source_lost(source, exc)
+                raise MediaStreamError(str(exc)) from exc
             for sink in list(sinks):
                 try:
                     sink(source, frame)
@@ -304,6 +314,20 @@ class MediaSession:
             return frame
 
         track.recv = recv
+
+    def _source_lost(self, source: str, exc: BaseException | None) -> None:
+        """A camera, microphone or screen that stopped mid-call: say so once; the call goes on."""
+        if source in self._lost_sources:
+            return
+        self._lost_sources.add(source)
+        log.warning("local %s source stopped: %r", source, exc)
+        why = f" ({exc})" if exc is not None and str(exc) else ""
+        sentences = {
+            "camera": f"Your camera stopped working{why}. The call goes on without your video.",
+            "mic": f"Your microphone stopped working{why}. The call goes on; others cannot hear you.",
+            "screen": f"Screen sharing stopped{why}. The call goes on.",
+        }
+        self._emit(ev.MediaFailed(message=sentences.get(source, f"Your {source} stopped working{why}.")))
 
     # --- subscribing -----------------------------------------------------------------------------
 
