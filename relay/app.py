@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from relay.accounts import Accounts
 from relay.config import Config
 from relay.hosting import install as install_hosting
+from relay.meeting_state import install as install_meeting_state
 from relay.meetings import Meetings, Outbox
 from relay.ops.metrics import RelayMetrics
 from relay.ops.uptime import disk_full
@@ -85,6 +86,7 @@ class Relay:
         self.files = install_files(self)  # file transfer over data channels (relay/sfu/datachannels.py)
         self.hosting = install_hosting(self)  # rooms, bookings, lobby, host controls, maintenance
         self.recordings = install_recording(self)  # who may record; recording notices (relay/recording.py)
+        self.meeting_states = install_meeting_state(self)  # decisions kept across restarts (relay/meeting_state.py)
         self.ops = install_ops(self)  # heartbeats, listener checks, scheduled backups (relay/ops/uptime.py)
 
     # --- lifecycle --------------------------------------------------------------------------

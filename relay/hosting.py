@@ -137,6 +137,7 @@ class HostControls:
             _booking, ctl.invited, ctl.capacity = booked
             ctl.booked = True
             ctl.lobby = True  # people not invited wait for the host
+        await self.relay.meeting_states.restore(ctl)  # decisions saved before a restart
         self.controls.setdefault(meeting_id, ctl)
         return self.controls[meeting_id]
 

@@ -164,6 +164,28 @@ class MaintenanceWindow(Base):
     cancelled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+# --- chat retention (migration 0002_chat) ------------------------------------------------------
+
+
+class ChatRecord(Base):
+    """A chat message, kept only when an administrator turned on ``[chat] retention``."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_meeting_seq", "meeting_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    from_participant_id: Mapped[str] = mapped_column(String(64))
+    from_name: Mapped[str] = mapped_column(String(80))
+    to_participant_id: Mapped[str] = mapped_column(String(64), default="")
+    to_name: Mapped[str] = mapped_column(String(80), default="")
+    from_user_id: Mapped[str] = mapped_column(String(32))
+    to_user_id: Mapped[str] = mapped_column(String(32), default="")
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[float] = mapped_column(Float, index=True)
+
+
 # --- uptime records for the availability report (migration 0002_ops) ---------------------------
 
 
@@ -198,23 +220,22 @@ class ListenerFault(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
 
 
-# --- chat retention (migration 0002_chat) ------------------------------------------------------
+# --- meeting state that survives a relay restart (migration 0004_meeting_state) -----------------
 
 
-class ChatRecord(Base):
-    """A chat message, kept only when an administrator turned on ``[chat] retention``."""
+class MeetingStateRow(Base):
+    """What hosts decided in a live meeting, written through on every change (relay/meeting_state.py)."""
 
-    __tablename__ = "chat_messages"
-    __table_args__ = (Index("ix_chat_meeting_seq", "meeting_id", "seq"),)
+    __tablename__ = "meeting_state"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    meeting_id: Mapped[str] = mapped_column(String(32))
-    seq: Mapped[int] = mapped_column(Integer)
-    from_participant_id: Mapped[str] = mapped_column(String(64))
-    from_name: Mapped[str] = mapped_column(String(80))
-    to_participant_id: Mapped[str] = mapped_column(String(64), default="")
-    to_name: Mapped[str] = mapped_column(String(80), default="")
-    from_user_id: Mapped[str] = mapped_column(String(32))
-    to_user_id: Mapped[str] = mapped_column(String(32), default="")
-    text: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[float] = mapped_column(Float, index=True)
+    meeting_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    roles: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # user id -> "cohost"
+    admitted: Mapped[list[Any]] = mapped_column(JSON, default=list)  # user ids let in
+    removed: Mapped[list[Any]] = mapped_column(JSON, default=list)  # user ids removed (need admission)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    unmute_allowed: Mapped[bool] = mapped_column(Boolean, default=True)  # False after "mute all" forbade it
+    recording_by_user_id: Mapped[str] = mapped_column(String(32), default="")  # "" when not recording
+    recording_by_name: Mapped[str] = mapped_column(String(80), default="")
+    recording_started_at: Mapped[float] = mapped_column(Float, default=0.0)
+    allow_cohost_recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[float] = mapped_column(Float)

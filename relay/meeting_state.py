@@ -1,0 +1,187 @@
+"""Meeting state that must survive a relay restart, written through to the ``meeting_state`` table.
+
+Hosts' decisions live in memory while a meeting runs (`relay.hosting.Controls`, the co-host roles
+on the seats, `relay.recording.Recordings.states`). This module copies them to the database on
+every change and puts them back when a meeting is first loaded after a restart: co-hosts named in
+the meeting, people admitted and removed, the lock, "mute all" forbidding unmuting, and the
+recording indicator (who records, since when, whether co-hosts may record).
+
+Participant ids change when people come back after a restart, so everything is kept by user id:
+a co-host gets the role again when they take a seat, and the recorder's new seat becomes the
+recording seat (so the recording ends when that seat is given up, as before the restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from relay.store.models import MeetingStateRow
+from shared.protocol import messages as m
+
+if TYPE_CHECKING:
+    from relay.hosting import Controls
+
+log = logging.getLogger("parley.relay.meeting_state")
+
+
+class MeetingStates:
+    """Writes each meeting's decisions through to the database and restores them."""
+
+    def __init__(self, relay: Any) -> None:
+        self.relay = relay
+        self.roles: dict[str, dict[str, str]] = {}  # meeting id -> user id -> "cohost"
+        self.recorder: dict[str, str] = {}  # meeting id -> user id of whoever records
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def _snapshot(self, meeting_id: str) -> dict[str, Any] | None:
+        ctl: Controls | None = self.relay.hosting.controls.get(meeting_id)
+        if ctl is None:
+            return None
+        roles = self.roles.setdefault(meeting_id, {})
+        live = self.relay.meetings.live.get(meeting_id)
+        if live is not None:
+            for seat in live.participants.values():
+                if seat.role == "cohost":
+                    roles[seat.user_id] = "cohost"
+                else:
+                    roles.pop(seat.user_id, None)
+        rec: m.RecordingState = self.relay.recordings.state(meeting_id)
+        recorder = ""
+        if rec.recording:
+            seat = live.participants.get(rec.by_participant_id) if live is not None else None
+            recorder = seat.user_id if seat is not None else self.recorder.get(meeting_id, "")
+        if recorder:
+            self.recorder[meeting_id] = recorder
+        else:
+            self.recorder.pop(meeting_id, None)
+        return {
+            "roles": dict(roles),
+            "admitted": sorted(ctl.admitted),
+            "removed": sorted(ctl.removed),
+            "locked": ctl.locked,
+            "unmute_allowed": ctl.unmute_allowed,
+            "recording_by_user_id": recorder,
+            "recording_by_name": rec.by_name if recorder else "",
+            "recording_started_at": rec.started_at if recorder else 0.0,
+            "allow_cohost_recording": rec.cohosts_allowed,
+            "updated_at": self.relay.clock(),
+        }
+
+    async def save(self, meeting_id: str) -> None:
+        """Write the meeting's state as it is now (call after every change; cheap when unchanged
+        meetings are not live)."""
+        lock = self._locks.setdefault(meeting_id, asyncio.Lock())
+        async with lock:
+            values = self._snapshot(meeting_id)
+            if values is None:
+                return
+            async with self.relay.db.sessions() as s, s.begin():
+                row = await s.get(MeetingStateRow, meeting_id)
+                if row is None:
+                    s.add(MeetingStateRow(meeting_id=meeting_id, **values))
+                else:
+                    for key, value in values.items():
+                        setattr(row, key, value)
+
+    def save_soon(self, meeting_id: str) -> None:
+        self.relay._spawn(self.save(meeting_id))
+
+    # --- restoring --------------------------------------------------------------------------------
+
+    async def restore(self, ctl: Controls) -> None:
+        """Put a meeting's saved decisions back into ``ctl`` (first load after a restart)."""
+        async with self.relay.db.sessions() as s:
+            row = await s.scalar(select(MeetingStateRow).where(MeetingStateRow.meeting_id == ctl.meeting_id))
+        if row is None:
+            return
+        ctl.admitted |= set(row.admitted)
+        ctl.removed |= set(row.removed)
+        ctl.locked = row.locked
+        ctl.unmute_allowed = row.unmute_allowed
+        self.roles[ctl.meeting_id] = {k: str(v) for k, v in row.roles.items() if v == "cohost"}
+        recordings = self.relay.recordings
+        if row.recording_by_user_id or row.allow_cohost_recording:
+            recordings.states[ctl.meeting_id] = m.RecordingState(
+                meeting_id=ctl.meeting_id,
+                recording=bool(row.recording_by_user_id),
+                by_name=row.recording_by_name,
+                started_at=row.recording_started_at,
+                cohosts_allowed=row.allow_cohost_recording,
+            )
+        if row.recording_by_user_id:
+            self.recorder[ctl.meeting_id] = row.recording_by_user_id
+
+    def seated(self, meeting_id: str, user_id: str) -> None:
+        """Someone took a seat: give a saved co-host the role back; a returning recorder's new
+        seat is the recording seat."""
+        live = self.relay.meetings.live.get(meeting_id)
+        seat = live.by_user(user_id) if live is not None else None
+        if seat is None:
+            return
+        if self.roles.get(meeting_id, {}).get(user_id) == "cohost" and seat.role == "participant":
+            seat.role = "cohost"
+            event = m.ParticipantUpdated(meeting_id=meeting_id, participant=seat.info())
+            for p in live.participants.values():
+                if p.peer is not None:
+                    p.peer.send_event(event)
+        state = self.relay.recordings.states.get(meeting_id)
+        if state is not None and state.recording and self.recorder.get(meeting_id) == user_id:
+            state.by_participant_id = seat.participant_id
+            state.by_name = seat.display_name
+
+    def forget(self, meeting_id: str, participant_id: str) -> None:
+        """A seat was given up: the recording may have stopped, or the meeting ended."""
+        if meeting_id in self.relay.hosting.controls:
+            self.save_soon(meeting_id)
+        else:  # ended (hosting drops a meeting's controls only then)
+            self.roles.pop(meeting_id, None)
+            self.recorder.pop(meeting_id, None)
+            self.relay._spawn(self._delete(meeting_id))
+
+    async def _delete(self, meeting_id: str) -> None:
+        if meeting_id in self.relay.hosting.controls:
+            return
+        async with self.relay.db.sessions() as s, s.begin():
+            row = await s.get(MeetingStateRow, meeting_id)
+            if row is not None:
+                await s.delete(row)
+
+
+def install(relay: Any) -> MeetingStates:
+    """Write hosts' decisions and recording state through to the database (after hosting and
+    recording are installed: wraps their handlers)."""
+    states = MeetingStates(relay)
+    join = relay.handlers[m.JoinMeeting]
+
+    async def on_join(peer: Any, req: m.JoinMeeting) -> m.Reply:
+        reply: m.Reply = await join(peer, req)
+        if isinstance(reply, m.MeetingJoined):
+            meeting_id = reply.meeting.meeting_id
+            states.seated(meeting_id, peer.user.id)
+            live = relay.meetings.live.get(meeting_id)
+            if live is not None:
+                reply.participants = [p.info() for p in live.participants.values()]
+            await states.save(meeting_id)
+        return reply
+
+    relay.handlers[m.JoinMeeting] = on_join
+    for request_type in (m.HostAction, m.StartRecording, m.StopRecording, m.AllowCohostRecording):
+        relay.handlers[request_type] = _saving(states, relay.handlers[request_type])
+    relay.on_participant_removed.append(states.forget)
+    return states
+
+
+def _saving(states: MeetingStates, handler: Any) -> Any:
+    async def saving(peer: Any, req: Any) -> m.Reply:
+        reply: m.Reply = await handler(peer, req)
+        if peer.meeting_id:
+            await states.save(peer.meeting_id)
+        return reply
+
+    return saving

@@ -1,0 +1,93 @@
+"""Hosts' decisions survive a relay restart (SIGTERM, same port): co-hosts, removed people, the
+lock and the recording indicator come back from the database (relay/meeting_state.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.engine import events as ev
+from client.engine.meetings import MeetingDesk
+from shared.errors import Forbidden
+from shared.protocol import messages as m
+from tests.conftest import RunningRelay, signed_in
+from tests.media_fixtures import wait_until
+from tests.test_reconnect import free_port
+
+
+def expect(client: Any, predicate: Any, timeout: float = 30.0) -> asyncio.Task[Any]:
+    return asyncio.ensure_future(client.wait_for(predicate, timeout))
+
+
+def role_of(client: Any, user_id: str) -> str:
+    return next((p.role for p in client.participants.values() if p.user_id == user_id), "")
+
+
+async def test_cohost_removal_lock_and_recording_survive_a_restart(tmp_path: Path, make_client: Any) -> None:
+    relay = RunningRelay(tmp_path / "data", "[backup]\ninterval_hours = 0\n", port=free_port()).start()
+    try:
+        names = {n: relay.add_user(display=n) for n in ("Alice", "Bob", "Carol", "Dave", "Erin")}
+        meeting = relay.create_meeting(names["Alice"], "Board")
+        c = {n: await signed_in(make_client, relay, names[n]) for n in names}
+        for n in ("Alice", "Bob", "Carol", "Erin"):
+            await c[n].join(meeting)
+        alice = MeetingDesk(c["Alice"])
+        uid = {n: c[n].user.user_id for n in names}
+        pid = {n: c[n].participant_id for n in ("Alice", "Bob", "Carol")}
+        await c["Erin"].leave()  # admitted earlier: may come back into the locked meeting
+
+        await alice.host_action("make_cohost", participant_id=pid["Bob"])
+        await alice.remove(pid["Carol"])
+        await alice.host_action("lock")
+        started = await c["Alice"].request(m.StartRecording(id=0))
+        assert isinstance(started, m.RecordingStatus) and started.state.recording
+        assert role_of(c["Alice"], uid["Bob"]) == "cohost"
+
+        back = [expect(c[n], lambda e: isinstance(e, ev.Reconnected)) for n in ("Alice", "Bob")]
+        assert relay.stop(signal.SIGTERM) == 0
+        with sqlite3.connect(relay.data_dir / "parley.db") as conn:
+            row = conn.execute("SELECT locked, removed, recording_by_user_id FROM meeting_state").fetchone()
+        assert row[0] == 1 and uid["Carol"] in row[1] and row[2] == uid["Alice"]
+        relay.start()
+        await asyncio.gather(*back)
+
+        # Bob is a co-host again, in everyone's list.
+        await wait_until(lambda: role_of(c["Alice"], uid["Bob"]) == "cohost", 15, "bob to be co-host again")
+        await wait_until(lambda: role_of(c["Bob"], uid["Bob"]) == "cohost", 15, "bob to see himself co-host")
+
+        # The meeting is still locked: nobody new.
+        with pytest.raises(Forbidden, match="locked"):
+            await c["Dave"].join(meeting)
+
+        # Carol, removed before the restart, waits for the host, who can say no.
+        in_lobby = expect(c["Alice"], lambda e: isinstance(e, ev.LobbyChanged) and bool(e.waiting))
+        rejoin = asyncio.create_task(c["Carol"].join(meeting))
+        entry = (await in_lobby).waiting[0]
+        assert entry.user_id == uid["Carol"] and entry.removed_before
+        await alice.host_action("deny", user_id=uid["Carol"])
+        with pytest.raises(Forbidden):
+            await asyncio.wait_for(rejoin, 10)
+
+        # Erin, joining late, sees that Alice is recording.
+        told: asyncio.Future[m.RecordingChanged] = asyncio.get_running_loop().create_future()
+        c["Erin"].push_handlers.append(
+            lambda e: told.done() or not isinstance(e, m.RecordingChanged) or told.set_result(e)
+        )
+        await c["Erin"].join(meeting)
+        state = (await asyncio.wait_for(told, 10)).state
+        assert state.recording and state.by_name == "Alice"
+        assert state.by_participant_id == c["Alice"].participant_id  # the recorder's new seat
+
+        # Alice stops recording: written through, and gone after another restart.
+        await c["Alice"].request(m.StopRecording(id=0))
+        with sqlite3.connect(relay.data_dir / "parley.db") as conn:
+            assert conn.execute("SELECT recording_by_user_id FROM meeting_state").fetchone()[0] == ""
+        for n in c:
+            await c[n].close()
+    finally:
+        relay.stop()
