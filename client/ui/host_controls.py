@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -118,16 +119,15 @@ class HostControls(QWidget):
         host_layout = QVBoxLayout(self.host_box)
         host_layout.setContentsMargins(0, 0, 0, 0)
         self.person_buttons: dict[str, QPushButton] = {}
-        grid = QHBoxLayout()
+        # Two buttons a row: three did not fit the 320 px side panel ("Ask to start video" was cut).
+        grid = QGridLayout()
         for i, (action, text) in enumerate(self.PERSON_ACTIONS):
             button = QPushButton(self.tr(text))
             button.setAccessibleName(self.tr(text).rstrip("…"))
+            button.setToolTip(self.tr(text).rstrip("…"))
             button.clicked.connect(lambda _=False, a=action: self.act_on_selected(a))
             self.person_buttons[action] = button
-            grid.addWidget(button)
-            if i % 3 == 2:
-                host_layout.addLayout(grid)
-                grid = QHBoxLayout()
+            grid.addWidget(button, i // 2, i % 2)
         host_layout.addLayout(grid)
         meeting_row = QHBoxLayout()
         self.mute_all_button = QPushButton(self.tr("Mute all"))
@@ -140,9 +140,13 @@ class HostControls(QWidget):
         self.lobby_button.setCheckable(True)
         self.end_button = QPushButton(self.tr("End meeting"))
         self.end_button.setObjectName("danger")
-        for widget in (self.mute_all_button, self.allow_unmute, self.allow_button, self.lock_button, self.lobby_button):
+        for widget in (self.mute_all_button, self.allow_unmute):
             meeting_row.addWidget(widget)
         host_layout.addLayout(meeting_row)
+        room_row = QHBoxLayout()
+        for widget in (self.allow_button, self.lock_button, self.lobby_button):
+            room_row.addWidget(widget)
+        host_layout.addLayout(room_row)
         host_layout.addWidget(self.end_button)
         layout.addWidget(self.host_box)
         self.status = QLabel()
