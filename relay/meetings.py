@@ -114,6 +114,9 @@ class Meetings:
             raise NotFound("There is no such meeting. Check the link.")
         if row.ended_at is not None:
             raise NotFound("This meeting has ended.")
+        live = self.live.get(meeting_id)
+        if live is not None:  # another join loaded it while this one waited for the database
+            return live
         if len(self.live) >= self.config.limits.meetings_per_server:
             raise LimitExceeded(
                 "meetings_per_server",

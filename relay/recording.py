@@ -131,14 +131,19 @@ class Recordings:
         async def on_join(peer: Any, req: m.JoinMeeting) -> m.Reply:
             reply: m.Reply = await original(peer, req)
             if isinstance(reply, m.MeetingJoined):
-                state = self.states.get(reply.meeting.meeting_id)
-                if state is not None and state.recording:
-                    event = m.RecordingChanged(state=state, message=f"{state.by_name} is recording this meeting.")
-                    # After the reply being written, so the client knows the meeting by then.
-                    asyncio.get_running_loop().call_soon(peer.send_event, event)
+                # After the reply being written, so the client knows the meeting by then.
+                asyncio.get_running_loop().call_soon(self._tell_joiner, peer, reply.meeting.meeting_id)
             return reply
 
         self.relay.handlers[m.JoinMeeting] = on_join
+
+    def _tell_joiner(self, peer: Any, meeting_id: str) -> None:
+        # Always the current state (read now, not when the join was handled: a change in between
+        # was broadcast already), so a client back after a relay restart drops an indicator
+        # nobody renews; a notice only when the meeting is being recorded.
+        state = self.state(meeting_id)
+        message = f"{state.by_name} is recording this meeting." if state.recording else ""
+        peer.send_event(m.RecordingChanged(state=state, message=message))
 
     def seat_gone(self, meeting_id: str, participant_id: str) -> None:
         if meeting_id not in self.relay.meetings.live:

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import fractions
 import logging
+import os
 import re
 import shutil
 import threading
@@ -136,8 +137,12 @@ class MeetingRecorder:
         reserve: int = RESERVE_BYTES,
         on_stopped: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        yield_to_call: bool = True,
     ) -> None:
         self.path = Path(path)
+        # When the machine is short of CPU the call comes first: the worker thread runs at a lower
+        # priority, so it is the recording that drops frames, not the call's decoders.
+        self.yield_to_call = yield_to_call
         self.width, self.height = size
         self.fps = fps
         self.min_free, self.reserve = min_free, reserve
@@ -274,6 +279,8 @@ class MeetingRecorder:
 
     def _run(self) -> None:
         assert self.started_at is not None
+        if self.yield_to_call:
+            _lower_this_threads_priority()
         compositor = Compositor(self.width, self.height)
         period = 1.0 / self.fps
         n = 0
@@ -427,6 +434,21 @@ class MeetingRecorder:
                 container.close()
 
 
+def _lower_this_threads_priority() -> None:
+    """Best effort: nice +10 for this thread (Linux), or below normal (Windows)."""
+    try:
+        if hasattr(os, "setpriority") and os.uname().sysname == "Linux":
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 10))
+        elif os.name == "nt":
+            import ctypes
+
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1)  # THREAD_PRIORITY_BELOW_NORMAL
+    except (OSError, AttributeError):
+        log.debug("could not lower the recorder's priority", exc_info=True)
+
+
 def _at(history: list[tuple[Any, float]], when: float) -> tuple[Any, float] | None:
     """The newest (frame, arrival) that had arrived by ``when`` (else the oldest one kept)."""
     for frame, at in reversed(history):
@@ -484,6 +506,7 @@ class RecordingService:
         self._stopping: asyncio.Task[Path] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: m.RecordingChanged | None = None
+        self._rejoining = False  # back after a reconnect, and not yet said again that we record
         client.push_handlers.append(self._on_push)
         client.add_listener(self._on_event)
         if media is not None:
@@ -623,9 +646,14 @@ class RecordingService:
         self._apply(event)
 
     def _apply(self, event: m.RecordingChanged) -> None:
+        unchanged = event.state == self.state or (self.state is None and not event.state.recording)
         self.state = event.state
+        if unchanged and not event.message:
+            return  # the relay's state on joining, and nothing new in it
         self.client.emit(ev.RecordingChanged(state=event.state, message=event.message))
         here = self.client.participant_id
+        if self._rejoining:
+            return  # a restarted relay does not know yet that we record: we are telling it
         if self.recorder is not None and (not event.state.recording or event.state.by_participant_id != here):
             # The host stopped our recording from their machine: finish the file here.
             asyncio.get_running_loop().create_task(self.stop(tell_relay=False))
@@ -633,12 +661,14 @@ class RecordingService:
     def _on_event(self, event: ev.EngineEvent) -> None:
         if isinstance(event, (ev.ParticipantChanged, ev.ParticipantLeft)):
             self._update_roster()
+        elif isinstance(event, ev.Reconnecting):
+            self._rejoining = self.recorder is not None
         elif isinstance(event, ev.MeetingJoined):
             if self.recorder is not None:
                 # Back after a reconnect (or a relay restart): say again that we record.
                 asyncio.get_running_loop().create_task(self._announce_again())
-            else:
-                self.state = None
+            elif self.state is not None and self.state.meeting_id != event.meeting.meeting_id:
+                self.state = None  # another meeting (back in the same one, the relay says)
             early, self._early = self._early, None
             if early is not None and early.state.meeting_id == event.meeting.meeting_id:
                 self._apply(early)
@@ -647,6 +677,30 @@ class RecordingService:
             if self.recorder is not None:
                 asyncio.get_running_loop().create_task(self.stop(tell_relay=False))
 
+    async def stop_meeting_recording(self, reason: str = "") -> None:
+        """Stop the meeting's recording, wherever it is made: here, or (host, or an allowed
+        co-host) on the recorder's machine, which finishes its file when the relay tells it."""
+        if self.recorder is not None:
+            await self.stop(reason)
+            return
+        reply = await self.client.request(m.StopRecording(id=0, reason=reason))
+        assert isinstance(reply, m.RecordingStatus)
+        self.state = reply.state
+
+    async def allow_cohosts(self, allowed: bool) -> m.RecordingState:
+        """The host lets co-hosts start and stop recording (or stops letting them); the relay
+        tells everyone. Raises Forbidden for anyone but the host."""
+        reply = await self.client.request(m.AllowCohostRecording(id=0, allowed=allowed))
+        assert isinstance(reply, m.RecordingStatus)
+        self.state = reply.state
+        return reply.state
+
     async def _announce_again(self) -> None:
-        with contextlib.suppress(ParleyError, OSError):
-            await self.client.request(m.StartRecording(id=0))
+        try:
+            reply = await self.client.request(m.StartRecording(id=0))
+            if isinstance(reply, m.RecordingStatus):
+                self.state = reply.state
+        except (ParleyError, OSError) as exc:
+            log.warning("could not tell the meeting again that it is recorded: %s", exc)
+        finally:
+            self._rejoining = False

@@ -163,6 +163,7 @@ class CallView(QWidget):
         controls.addWidget(self.share_button)
         controls.addWidget(self.hand_button)
         controls.addWidget(self.recording.button)
+        controls.addWidget(self.recording.cohosts)  # the host lets co-hosts record
         controls.addStretch(1)
         controls.addWidget(self.participants_button)
         controls.addWidget(self.chat_button)

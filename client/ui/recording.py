@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QToolButton, QWidget
 
 from client.engine import events as ev
 from client.engine.call import describe_error
@@ -25,7 +25,10 @@ NOTICE_MS = 10000
 
 
 class RecordingControls(QObject):
-    """Owns ``button``, ``indicator`` and ``notice`` (placed by the call screen)."""
+    """Owns ``button``, ``indicator``, ``notice`` and ``cohosts`` (placed by the call screen).
+
+    ``cohosts`` is the host's switch that lets co-hosts record too; only the host sees it.
+    """
 
     recording_changed = Signal(bool, str)  # the meeting is recorded, indicator text
     notice_posted = Signal(str)
@@ -37,6 +40,7 @@ class RecordingControls(QObject):
         self.service: RecordingService | None = None
         self._client: Any = None
         self._task: asyncio.Future[None] | None = None
+        self._refreshing = False
         self.button = QToolButton(parent)
         self.button.setObjectName("recordButton")
         self.button.setCheckable(True)
@@ -51,6 +55,12 @@ class RecordingControls(QObject):
         self.notice.setObjectName("hint")
         self.notice.setAccessibleName(self.tr("Recording notice"))
         self.notice.hide()
+        self.cohosts = QCheckBox(self.tr("Co-hosts may record"), parent)
+        self.cohosts.setObjectName("cohostsMayRecord")
+        self.cohosts.setToolTip(self.tr("Let co-hosts start and stop recording this meeting"))
+        self.cohosts.setAccessibleName(self.cohosts.toolTip())
+        self.cohosts.toggled.connect(self.allow_cohosts)
+        self.cohosts.hide()
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)
         self._notice_timer.timeout.connect(self.notice.hide)
@@ -98,12 +108,18 @@ class RecordingControls(QObject):
 
     # --- the button ------------------------------------------------------------------------
 
+    def _role(self) -> str:
+        client = self._client
+        if client is None:
+            return "participant"
+        me = client.participants.get(client.participant_id or "")
+        return str(getattr(me, "role", "participant"))
+
     def may_record(self) -> bool:
         client = self._client
         if client is None or client.meeting is None or self.service is None:
             return False
-        me = client.participants.get(client.participant_id or "")
-        role = getattr(me, "role", "participant")
+        role = self._role()
         state = self.service.state
         return role == "host" or (role == "cohost" and state is not None and state.cohosts_allowed)
 
@@ -113,6 +129,8 @@ class RecordingControls(QObject):
             return
         if service.recording_here:
             self._task = asyncio.ensure_future(self._run(service.stop()))
+        elif service.meeting_recorded:  # someone else records: the host (or co-host) may stop it
+            self._task = asyncio.ensure_future(self._run(service.stop_meeting_recording()))
         else:
             media = getattr(self.ctx.media, "session", None)
             if media is None:
@@ -122,6 +140,16 @@ class RecordingControls(QObject):
             if service.media is not media:
                 service.attach(media)
             self._task = asyncio.ensure_future(self._run(service.start()))
+
+    def allow_cohosts(self, allowed: bool) -> None:
+        """The host's switch was flipped: ask the relay (which tells everyone)."""
+        service = self.service
+        if service is None or self._refreshing:
+            return
+        state = service.state
+        if state is not None and state.cohosts_allowed == allowed:
+            return
+        self._task = asyncio.ensure_future(self._run(service.allow_cohosts(allowed)))
 
     async def _run(self, work: Any) -> None:
         try:
@@ -134,11 +162,12 @@ class RecordingControls(QObject):
     def _refresh(self) -> None:
         service = self.service
         here = service is not None and service.recording_here
+        stoppable = here or (service is not None and service.meeting_recorded)
         self.button.setVisible(self.may_record() or here)
-        self.button.setChecked(here)
-        self.button.setText(self.tr("Stop recording") if here else self.tr("Record"))
+        self.button.setChecked(stoppable)
+        self.button.setText(self.tr("Stop recording") if stoppable else self.tr("Record"))
         self.button.setToolTip(
-            self.tr("Stop recording this meeting") if here else self.tr("Record this meeting on this computer")
+            self.tr("Stop recording this meeting") if stoppable else self.tr("Record this meeting on this computer")
         )
         self.button.setAccessibleName(self.button.toolTip())
         recorded = service is not None and service.meeting_recorded and self._client is not None
@@ -150,4 +179,11 @@ class RecordingControls(QObject):
         self.indicator.setText(text)
         self.indicator.setToolTip(self.tr("This meeting is being recorded.") if recorded else "")
         self.indicator.setVisible(recorded)
+        is_host = self._role() == "host" and self._client is not None and self._client.meeting is not None
+        self._refreshing = True  # showing the relay's state is not the host flipping the switch
+        try:
+            self.cohosts.setChecked(bool(service is not None and service.state and service.state.cohosts_allowed))
+        finally:
+            self._refreshing = False
+        self.cohosts.setVisible(is_host)
         self.recording_changed.emit(recorded, text)

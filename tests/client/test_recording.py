@@ -318,3 +318,129 @@ def test_headless_record_as_host_and_refused_for_others(tmp_path: Path) -> None:
     assert abs(duration(info) - report["seconds"]) <= report["seconds"] * 0.01, (info["format"], report)
     _beeps, level = beep_times(out)
     assert level > 0.01  # the host's own microphone (a test tone) is in the mix
+
+
+def _solid(bgr: tuple[int, int, int], width: int, height: int) -> Any:
+    import av
+    import numpy as np
+
+    image = np.empty((height, width, 3), np.uint8)
+    image[:] = bgr
+    return av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+
+
+def _colour_at(frame: Any, x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float]:
+    """Mean (B, G, R) of a region of a decoded frame."""
+    region = frame.to_ndarray(format="bgr24")[y0:y1, x0:x1].reshape(-1, 3).mean(axis=0)
+    return float(region[0]), float(region[1]), float(region[2])
+
+
+async def test_a_shared_screen_goes_on_stage_with_speakers_beside_it_at_1080p(tmp_path: Path) -> None:
+    import av
+
+    from client.engine.recording import SIZES, MeetingRecorder
+
+    path = tmp_path / "stage.mp4"
+    recorder = MeetingRecorder(path, size=SIZES["1080p"], fps=15, min_free=0, reserve=0)
+    recorder.set_roster([("p0", "Ann", True), ("p1", "Bo", True)])
+    red_screen = _solid((0, 0, 255), 1280, 720)
+    blue_cameras = [_solid((255, 0, 0), 640, 360), _solid((255, 0, 0), 640, 360)]
+    recorder.start()
+    t0 = time.monotonic()
+    share_at, seconds = 1.5, 3.5
+    n = 0
+    while (elapsed := time.monotonic() - t0) < seconds:
+        for i, camera in enumerate(blue_cameras):
+            recorder.video(f"p{i}", "camera", camera)
+        if elapsed >= share_at:  # Ann shares her screen half way through
+            recorder.video("p0", "screen", red_screen)
+        n += 1
+        await asyncio.sleep(max(0.0, t0 + n / 15 - time.monotonic()))
+    await asyncio.get_running_loop().run_in_executor(None, recorder.stop)
+
+    info = check_playable(path, (1920, 1080))  # 1920x1080, as selected
+    wall = recorder.stopped_at - recorder.started_at
+    assert abs(duration(info) - wall) <= wall * 0.01, (duration(info), wall)
+    gallery = stage = None
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            t = float(frame.pts * stream.time_base)
+            if gallery is None and 0.5 < t < share_at - 0.3:
+                gallery = frame
+            if t > share_at + 0.5:
+                stage = frame
+                break
+    assert gallery is not None and stage is not None
+    # Before: a gallery of the two cameras side by side, no screen anywhere.
+    b, g, r = _colour_at(gallery, 100, 400, 900, 700)
+    assert b > 180 and r < 60, (b, g, r)
+    b, g, r = _colour_at(gallery, 1020, 400, 1820, 700)
+    assert b > 180 and r < 60, (b, g, r)
+    # After: the screen large on the left (78% of the width, full height, 16:9)...
+    b, g, r = _colour_at(stage, 100, 200, 1400, 850)
+    assert r > 180 and b < 60, (b, g, r)
+    # ...and the speakers in a column beside it, one above the other.
+    for top in (60, 420):
+        b, g, r = _colour_at(stage, 1560, top, 1860, top + 200)
+        assert b > 180 and r < 60, (top, b, g, r)
+    b, g, r = _colour_at(stage, 1560, 800, 1860, 1000)  # no third speaker: background
+    assert max(b, g, r) < 60, (b, g, r)
+
+
+async def test_cohost_records_only_when_the_host_allows_it(relay: Any, make_client: Any, tmp_path: Path) -> None:
+    from client.engine.meetings import MeetingDesk
+    from client.engine.recording import RecordingService
+    from shared.errors import Conflict, Forbidden
+    from tests.conftest import signed_in
+
+    host_name = relay.add_user(display="Hannah Host")
+    cohost_name = relay.add_user(display="Cora Cohost")
+    meeting = relay.create_meeting(host_name, title="Co-hosted")
+    host = await signed_in(make_client, relay, host_name)
+    cohost = await signed_in(make_client, relay, cohost_name)
+    guest = await signed_in(make_client, relay)
+    for client in (host, cohost, guest):
+        await client.join(meeting)
+    watcher = RecordingService(guest)  # the guest's indicator and notices
+    told = _recording_events(guest)
+    await wait_until(lambda: cohost.participant_id in host.participants, 10, "the co-host's seat")
+    await MeetingDesk(host).host_action("make_cohost", participant_id=cohost.participant_id)
+    await wait_until(lambda: cohost.participants[cohost.participant_id].role == "cohost", 10, "the co-host role")
+
+    options = {"size": (320, 180), "fps": 15, "min_free": 0, "reserve": 0}
+    hosting = RecordingService(host, folder=tmp_path / "host", **options)
+    recorder = RecordingService(cohost, folder=tmp_path / "cohost", **options)
+    with pytest.raises(Forbidden, match="The host has not allowed co-hosts to record"):
+        await recorder.start()
+    assert not (tmp_path / "cohost").exists()
+    with pytest.raises(Forbidden):
+        await recorder.allow_cohosts(True)  # only the host decides
+
+    state = await hosting.allow_cohosts(True)
+    assert state.cohosts_allowed
+    await wait_until(lambda: told and told[-1].state.cohosts_allowed, 10, "the co-host notice")
+    assert told[-1].message == "Co-hosts may now start and stop recording."
+    path = await recorder.start()
+    await wait_until(lambda: told[-1].state.recording, 10, "the recording notice")
+    assert told[-1].message == "Cora Cohost started recording this meeting."
+    assert told[-1].state.by_participant_id == cohost.participant_id
+    with pytest.raises(Conflict, match="Cora Cohost is already recording"):
+        await hosting.start()
+    await asyncio.sleep(1.5)  # the length of the recording under test
+
+    # The host stops the co-host's recording from their machine: the co-host's file is finished.
+    finished = asyncio.ensure_future(cohost.wait_for(lambda e: isinstance(e, ev.RecordingFinished), timeout=20))
+    await hosting.stop_meeting_recording()
+    done = await finished
+    assert done.path == str(path) and recorder.recorder is None
+    await wait_until(lambda: not told[-1].state.recording, 10, "the stop notice")
+    assert told[-1].message == "Hannah Host stopped recording this meeting."
+    check_playable(path, (320, 180))
+
+    await hosting.allow_cohosts(False)
+    with pytest.raises(Forbidden):
+        await recorder.start()
+    assert not watcher.meeting_recorded
+    for client in (host, cohost, guest):
+        await client.leave()

@@ -41,6 +41,11 @@ class FakeClient:
         self.requests.append(req)
         if self.refuse:
             raise Forbidden("Only the host can record this meeting.")
+        if isinstance(req, m.AllowCohostRecording):
+            state = m.RecordingState(meeting_id="M1", cohosts_allowed=req.allowed)
+            who = "Co-hosts may now" if req.allowed else "Only the host may now"
+            self.push(m.RecordingChanged(state=state, message=f"{who} start and stop recording."))
+            return m.RecordingStatus(id=0, state=state)
         recording = isinstance(req, m.StartRecording)
         state = m.RecordingState(meeting_id="M1", recording=recording, by_participant_id="me", by_name="Me")
         self.push(m.RecordingChanged(state=state, message="Me started recording." if recording else "Me stopped."))
@@ -125,3 +130,45 @@ def test_refusal_is_a_sentence(qloop: Any, drive: Any, tmp_path: Path) -> None:
     drive.until(lambda: errors, what="the refusal")
     assert errors == ["Only the host can record this meeting."]
     assert not controls.service.recording_here and controls.indicator.isHidden()
+
+
+def test_host_switch_lets_cohosts_record(qloop: Any, drive: Any, tmp_path: Path) -> None:
+    controls, client = _controls(qloop, tmp_path, "host")
+    assert not controls.cohosts.isHidden() and not controls.cohosts.isChecked()
+    drive.call(controls.cohosts.click)
+    drive.until(lambda: client.requests, what="the switch's request")
+    assert client.requests == [m.AllowCohostRecording(id=0, allowed=True)]
+    drive.until(lambda: controls.notice.text() == "Co-hosts may now start and stop recording.", what="the notice")
+    assert controls.cohosts.isChecked() and controls.service.state.cohosts_allowed
+    drive.call(controls.cohosts.click)
+    drive.until(lambda: len(client.requests) == 2, what="the second request")
+    assert client.requests[1] == m.AllowCohostRecording(id=0, allowed=False)
+    drive.until(lambda: not controls.cohosts.isChecked(), what="the switch to follow the relay")
+
+
+def test_cohost_gets_the_record_button_only_when_allowed(qloop: Any, drive: Any, tmp_path: Path) -> None:
+    controls, client = _controls(qloop, tmp_path, "cohost")
+    assert controls.button.isHidden() and controls.cohosts.isHidden()  # the switch is the host's
+    allowed = m.RecordingState(meeting_id="M1", cohosts_allowed=True)
+    client.push(m.RecordingChanged(state=allowed, message="Co-hosts may now start and stop recording."))
+    assert not controls.button.isHidden() and controls.cohosts.isHidden()
+    # The relay's state changing the switch is not the co-host asking for anything.
+    assert client.requests == []
+    client.push(m.RecordingChanged(state=m.RecordingState(meeting_id="M1"), message="Only the host may now ..."))
+    assert controls.button.isHidden()
+
+
+def test_1080p_video_quality_records_at_1920x1080(qloop: Any, tmp_path: Path) -> None:
+    from client.engine.settings import ClientSettings
+    from client.ui.media import MediaService
+    from client.ui.recording import RecordingControls
+    from client.ui.services import SessionService
+
+    class Ctx:
+        session = SessionService()
+        media = MediaService()
+        settings = ClientSettings(recordings_dir=str(tmp_path), video_quality="1080p")
+
+    controls = RecordingControls(Ctx())
+    controls.bind(FakeClient("host"))
+    assert controls.service.size == (1920, 1080)
