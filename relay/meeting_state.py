@@ -174,6 +174,15 @@ def install(relay: Any) -> MeetingStates:
     for request_type in (m.HostAction, m.StartRecording, m.StopRecording, m.AllowCohostRecording):
         relay.handlers[request_type] = _saving(states, relay.handlers[request_type])
     relay.on_participant_removed.append(states.forget)
+    end_meeting = relay.hosting.end_meeting
+
+    async def ended(meeting_id: str, message: str, *, actor: str, action: str) -> None:
+        await end_meeting(meeting_id, message, actor=actor, action=action)
+        states.roles.pop(meeting_id, None)
+        states.recorder.pop(meeting_id, None)
+        await states._delete(meeting_id)  # a booked meeting's next occurrence starts afresh
+
+    relay.hosting.end_meeting = ended
     return states
 
 

@@ -24,6 +24,11 @@ def expect(client: Any, predicate: Any, timeout: float = 30.0) -> asyncio.Task[A
     return asyncio.ensure_future(client.wait_for(predicate, timeout))
 
 
+def meeting_state_rows(relay: RunningRelay) -> int:
+    with sqlite3.connect(relay.data_dir / "parley.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM meeting_state").fetchone()[0])
+
+
 def role_of(client: Any, user_id: str) -> str:
     return next((p.role for p in client.participants.values() if p.user_id == user_id), "")
 
@@ -87,6 +92,10 @@ async def test_cohost_removal_lock_and_recording_survive_a_restart(tmp_path: Pat
         await c["Alice"].request(m.StopRecording(id=0))
         with sqlite3.connect(relay.data_dir / "parley.db") as conn:
             assert conn.execute("SELECT recording_by_user_id FROM meeting_state").fetchone()[0] == ""
+
+        # Ending the meeting forgets its decisions.
+        await alice.host_action("end")
+        await wait_until(lambda: meeting_state_rows(relay) == 0, 10, "the meeting's state to be deleted")
         for n in c:
             await c[n].close()
     finally:
