@@ -39,7 +39,8 @@ def attempt(window: Any, drive: Any, qtbot: Any, server: str, user: str, passwor
     return str(view.error_label.text())
 
 
-def test_locked_account_is_a_sentence(window: Any, locking_relay: RunningRelay, drive: Any, qtbot: Any) -> None:
+# The relay comes first so that it stops after the window has closed its connection (else stop waits).
+def test_locked_account_is_a_sentence(locking_relay: RunningRelay, window: Any, drive: Any, qtbot: Any) -> None:
     relay = locking_relay
     name = relay.add_user()
     window.ctx.trust(relay.server, relay.fingerprint)
