@@ -112,13 +112,16 @@ class VideoTile(QWidget):
         rect = self.rect()
         painter.fillRect(rect, TILE_BG)
         if self.image is not None and not self.image.isNull():
-            # Images arrive at the tile's size, so this is a blit; while a resize is in flight the
-            # bigger old image is shrunk into the new box until frames of the new size arrive.
+            # Images arrive at the tile's size, so this is usually a blit. A stream smaller than the
+            # tile (a 360p camera on a big screen) is scaled up here rather than converted bigger,
+            # and while a resize is in flight the old size is scaled until new frames arrive.
             ratio = self.devicePixelRatioF()
             iw, ih = self.image.width() / ratio, self.image.height() / ratio
-            scale = min(rect.width() / iw, rect.height() / ih, 1.0)
+            scale = min(rect.width() / iw, rect.height() / ih)
             w, h = iw * scale, ih * scale
             target = QRectF((rect.width() - w) / 2, (rect.height() - h) / 2, w, h)
+            if abs(scale - 1.0) > 0.01:
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(target, self.image)
             if self._fresh:
                 self.frames_painted += 1
