@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from client.engine import events as ev
 from client.engine.meetings import MeetingDesk, booking_ics, format_local, invitation_text, local_zone_name
 from client.ui import tasks
+from client.ui.lifetime import listen
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
 
@@ -62,9 +63,9 @@ class MeetingsService(QObject):
             return
         if self.desk is not None:
             self.desk.close()
-            self.desk.client.remove_listener(self._on_event)
+            self.desk.client.remove_listener(self._listener)
         self.desk = MeetingDesk(client)
-        client.add_listener(self._on_event)
+        self._listener = listen(client, self, self._on_event)
         tasks.start(self.refresh(), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     async def refresh(self) -> list[m.BookingInfo]:

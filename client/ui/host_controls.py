@@ -59,6 +59,9 @@ class LobbyQueue(QWidget):
         service.lobby_changed.connect(self.set_waiting)
         self.set_waiting([])
 
+    def clear(self) -> None:
+        self.set_waiting([])
+
     def set_waiting(self, waiting: list[m.LobbyEntry]) -> None:
         self.list.clear()
         for entry in waiting:
@@ -313,12 +316,10 @@ class MeetingUi:
         self.maintenance = MaintenanceBanner(self.service)
         call.layout().insertWidget(0, self.countdown)
         call.layout().insertWidget(0, self.maintenance)
-        ctx.session.meeting_left.connect(lambda *_: self._left())
+        # Bound to the widgets (not a lambda), so Qt drops the connections when they are deleted.
+        ctx.session.meeting_left.connect(self.countdown.stop)
+        ctx.session.meeting_left.connect(self.lobby.clear)
         self.service.lobby_waiting.connect(lambda message: ctx.session.announcement_received.emit(message))
-
-    def _left(self) -> None:
-        self.countdown.stop()
-        self.lobby.set_waiting([])
 
 
 def install_meeting_ui(window: Any) -> MeetingUi:

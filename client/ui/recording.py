@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QToolButton, QWidget
 from client.engine import events as ev
 from client.engine.call import describe_error
 from client.engine.recording import SIZES, RecordingService
+from client.ui.lifetime import listen
 
 log = logging.getLogger("parley.ui.recording")
 
@@ -79,13 +80,13 @@ class RecordingControls(QObject):
             return
         if self.service is not None:
             self.service.close()
-            self._client.remove_listener(self._on_event)
+            self._client.remove_listener(self._listener)
         self._client = client
         settings = getattr(self.ctx, "settings", None)
         folder = Path(settings.recordings_dir) if settings is not None and settings.recordings_dir else None
         quality = getattr(settings, "video_quality", "auto")
         self.service = RecordingService(client, folder=folder, size=SIZES.get(quality, SIZES["720p"]))
-        client.add_listener(self._on_event)
+        self._listener = listen(client, self, self._on_event)
         self._refresh()
 
     def _on_event(self, event: Any) -> None:
