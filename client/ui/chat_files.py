@@ -23,6 +23,7 @@ from client.engine.call import describe_error
 from client.engine.chat import ChatService
 from client.engine.files import FileService
 from client.ui import tasks
+from client.ui.lifetime import alive, listen
 from client.ui.panels import ChatPanel, FilesPanel, OfferDialog
 from shared.e2e import key_fingerprint
 
@@ -64,7 +65,7 @@ class ChatFilesController(QObject):
         if client is None or client is self.client:
             return
         self.client = client
-        client.add_listener(self._on_event)
+        self._listener = listen(client, self, self._on_event)
         self.chat = ChatService(client)
         self.chat_panel.set_available(True)
         self._people()
@@ -93,8 +94,10 @@ class ChatFilesController(QObject):
             self.chat.close()
             self.chat = None
         if self.client is not None:
-            self.client.remove_listener(self._on_event)
+            self.client.remove_listener(self._listener)
             self.client = None
+        if not alive(self):  # the window went away while the transfers were stopping
+            return
         for dialog in self.dialogs.values():
             dialog.close()
         self.dialogs.clear()
