@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,33 @@ async def test_relay_serves_from_postgresql(postgres: PostgresServer, tmp_path: 
         await guest.wait_for(lambda e: isinstance(e, ev.SignedOut), timeout=10)
     finally:
         assert relay.stop() == 0
+
+
+def test_pg_dump_backup_and_restore(postgres: PostgresServer, tmp_path: Path) -> None:  # noqa: F811
+    config = f'[database]\nurl = "{postgres.url}"\n[backup]\ninterval_hours = 0\n'
+    relay = RunningRelay(tmp_path / "data", config).start()
+    try:
+        kept = relay.add_user(display="Kept Across Restore")
+        relay.create_meeting(kept, "Before the backup")
+    finally:
+        assert relay.stop() == 0
+    made = relay.cli("backup", "create")
+    listed = json.loads(relay.cli("backup", "list", "--json").stdout)
+    assert [b["format"] for b in listed] == ["pg_dump"], made.stdout
+    assert Path(listed[0]["path"]).stat().st_size > 0
+
+    later = relay.add_user(display="Added After The Backup")
+    names = {u["username"] for u in json.loads(relay.cli("user", "list", "--json").stdout)}
+    assert {kept, later} <= names
+
+    restored = relay.cli("backup", "restore", listed[0]["name"])
+    assert "restored" in restored.stdout
+    names = {u["username"] for u in json.loads(relay.cli("user", "list", "--json").stdout)}
+    assert kept in names and later not in names
+    # The relay serves from the restored database.
+    relay.start()
+    try:
+        status, body = relay.http_get("/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+    finally:
+        relay.stop()
