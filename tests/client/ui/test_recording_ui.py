@@ -172,3 +172,18 @@ def test_1080p_video_quality_records_at_1920x1080(qloop: Any, tmp_path: Path) ->
     controls = RecordingControls(Ctx())
     controls.bind(FakeClient("host"))
     assert controls.service.size == (1920, 1080)
+
+
+def test_host_stops_a_cohosts_recording_with_the_button(qloop: Any, drive: Any, tmp_path: Path) -> None:
+    controls, client = _controls(qloop, tmp_path, "host")
+    state = m.RecordingState(
+        meeting_id="M1", recording=True, by_participant_id="c", by_name="Cora", cohosts_allowed=True
+    )
+    client.push(m.RecordingChanged(state=state, message="Cora started recording this meeting."))
+    assert "Cora" in controls.indicator.text()
+    assert controls.button.text() == "Stop recording" and controls.button.isChecked()
+    drive.call(controls.button.click)
+    drive.until(lambda: client.requests, what="the stop request")
+    assert isinstance(client.requests[0], m.StopRecording)  # not a second recording here
+    drive.until(lambda: controls.indicator.isHidden(), what="the indicator to go")
+    assert controls.button.text() == "Record" and not controls.service.recording_here
