@@ -107,7 +107,8 @@ async def test_relay_forwards_only_ciphertext(files_relay, tmp_path: Path) -> No
         for frame in forwarded:
             assert MARKER not in frame and MARKER[:12] not in frame
         assert not any(MARKER.decode() in text for text in seen_by_relay)  # the name is sealed too
-        assert counts["data"] > 1200 and counts["sack"] < counts["data"] / 1.6, counts
+        # Stock aiortc answers every DATA packet with a SACK; delayed, about one per 3 (more under load).
+        assert counts["data"] > 1200 and counts["sack"] < counts["data"] * 0.8, counts
     finally:
         await _close(ann, bob)
 

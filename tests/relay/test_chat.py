@@ -55,16 +55,22 @@ async def test_chat_to_everyone_and_privately_in_order(make_client, relay) -> No
 
 async def test_retention_shows_history_to_late_joiners(make_client, tmp_path) -> None:
     relay = RunningRelay(tmp_path / "data", "[chat]\nretention = true\n").start()
+    clients = []
     try:
         host = relay.add_user(display="Host")
         meeting = relay.create_meeting(host)
-        _a, achat = await _seated(make_client, relay, meeting, "Ann")
+        a, achat = await _seated(make_client, relay, meeting, "Ann")
         b, _ = await _seated(make_client, relay, meeting, "Bob")
+        clients += [a, b]
         await achat.send("hello all")
         await achat.send("only bob", to=b.participant_id)
-        _late, latechat = await _seated(make_client, relay, meeting, "Late")
+        late, latechat = await _seated(make_client, relay, meeting, "Late")
+        clients.append(late)
         assert [x.text for x in latechat.messages] == ["hello all"]
     finally:
+        # Close the clients before their relay goes: they would otherwise try to reconnect to it.
+        for client in clients:
+            await client.close()
         relay.stop()
 
 

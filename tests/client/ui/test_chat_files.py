@@ -93,6 +93,7 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         assert panel.own_key.text().endswith(key_fingerprint(controller.files.keypair.public_bytes))
         offered = tmp_path / "agenda.pdf"
         digest = random_file(offered, 700_000)
+        first = asyncio.ensure_future(bob_client.wait_for(lambda e: final(e, "outgoing"), 40))
         drive.run(bob_files.send_file(offered))
         dialog = drive.until(lambda: next(iter(controller.dialogs.values()), None), what="offer dialog")
         assert "Bob offers you agenda.pdf" in dialog.text.text()
@@ -108,6 +109,8 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         controller.open_folder = opened.append
         click(drive, qtbot, row.open_button)
         assert opened == [tmp_path / "app-downloads"]
+
+        assert drive.run(first).state == "complete"  # Bob heard it arrived
 
         # --- a second offer, declined from the panel's row --------------------------------------
         sent = asyncio.ensure_future(bob_client.wait_for(lambda e: final(e, "outgoing"), 20))
