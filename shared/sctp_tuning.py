@@ -18,7 +18,8 @@ scans for a 256 KiB message. A fragment that arrives in order at the tail and is
 last cannot complete any message, so the scan is skipped for it.
 
 Private hooks (``RTCSctpTransport._send_sack``, ``_sack_needed``, ``_sack_misordered``,
-``_sack_duplicates``, ``_get_inbound_stream``, ``_inbound_streams``, ``InboundStream``): covered by
+``_sack_duplicates``, ``_get_inbound_stream``, ``_inbound_streams``, ``InboundStream``; aioice's
+``Connection._protocols`` under ``RTCIceTransport._connection``): covered by
 tests/shared/test_sctp_tuning.py; aiortc is pinned to 1.16.
 """
 
@@ -124,7 +125,35 @@ def fast_reassembly(sctp: Any) -> bool:
     return True
 
 
+SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+def bigger_socket_buffers(sctp: Any, size: int = SOCKET_BUFFER) -> int:
+    """Ask for ``size``-byte UDP receive and send buffers on the sockets under this association
+    (the kernel caps them at net.core.rmem_max/wmem_max). The default ~208 KiB overflows when the
+    process is not scheduled for a few milliseconds during a transfer, and every datagram lost
+    there halves SCTP's congestion window. Returns how many sockets were changed."""
+    import socket
+
+    try:
+        protocols = list(sctp.transport.transport._connection._protocols)
+    except AttributeError:
+        log.warning("aiortc's ICE transport changed; socket buffers are left as they are")
+        return 0
+    changed = 0
+    for protocol in protocols:
+        sock = getattr(getattr(protocol, "transport", None), "get_extra_info", lambda _n: None)("socket")
+        if sock is None:
+            continue
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+            changed += 1
+    return changed
+
+
 def tune_for_files(sctp: Any) -> None:
     """Everything above, for a transport that receives files."""
     delay_sacks(sctp)
     fast_reassembly(sctp)
+    bigger_socket_buffers(sctp)

@@ -10,7 +10,13 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.rtcsctptransport import DataChunk, InboundStream, SackChunk
 
 from client.engine import peer
-from shared.sctp_tuning import _TailAwareInboundStream, delay_sacks, fast_reassembly, tune_for_files
+from shared.sctp_tuning import (
+    _TailAwareInboundStream,
+    bigger_socket_buffers,
+    delay_sacks,
+    fast_reassembly,
+    tune_for_files,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -84,12 +90,31 @@ async def test_stock_transport_acknowledges_every_packet() -> None:
         await b.close()
 
 
+async def test_socket_buffers_grow_under_the_association() -> None:
+    import socket
+    from pathlib import Path
+
+    a, b, _channel, _received = await _pair()
+    try:
+        sockets = [p.transport.get_extra_info("socket") for p in b.sctp.transport.transport._connection._protocols]
+        before = [s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for s in sockets]
+        assert bigger_socket_buffers(b.sctp, 2 * 1024 * 1024) == len(sockets) >= 1
+        cap = int(Path("/proc/sys/net/core/rmem_max").read_text())  # noqa: ASYNC240 (one tiny read)
+        for sock, old in zip(sockets, before, strict=True):
+            # Linux reports twice what was granted (bookkeeping), capped by rmem_max.
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= min(2 * 2 * 1024 * 1024, 2 * cap) > old
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_unknown_transport_is_left_alone() -> None:
     class NotSctp:
         pass
 
     assert delay_sacks(NotSctp()) is False
     assert fast_reassembly(NotSctp()) is False
+    assert bigger_socket_buffers(NotSctp()) == 0
     tune_for_files(NotSctp())  # logs, does not raise
 
 
