@@ -43,6 +43,7 @@ MAX_QUEUED_BYTES_PER_TRANSFER = 32 * 1024 * 1024
 # Bytes waiting in a recipient's SCTP queue before the relay gives up on that recipient.
 MAX_RECIPIENT_BUFFER = 32 * 1024 * 1024
 MAX_MANIFEST = 8192
+MAX_HELD_EVENTS = 256  # per sender, while its connection is down
 
 Key = tuple[str, str]  # (meeting id, participant id)
 
@@ -107,6 +108,7 @@ class FileRelay:
         self.transfers: dict[bytes, Transfer] = {}
         self.by_id: dict[str, Transfer] = {}
         self._user_buckets: dict[str, TokenBucket] = {}
+        self._held: dict[Key, list[m.Event]] = {}  # for senders whose connection dropped
         self._outgoing: dict[str, _Outgoing] = {}  # sender user id -> frames to forward
         self._wake = asyncio.Event()
         self._pacer: asyncio.Task[None] | None = None
@@ -135,6 +137,7 @@ class FileRelay:
             return
         key: Key = (participant.meeting_id, participant.participant_id)
         self.channels[key] = channel
+        self._deliver_held(key)
         transport = getattr(channel, "transport", None)
         if transport is not None:
             tune_for_files(transport)  # the relay receives every file from senders on it
@@ -391,8 +394,27 @@ class FileRelay:
     def _to_sender(self, transfer: Transfer, event: m.Event) -> None:
         meeting = self.relay.meetings.live.get(transfer.meeting_id)
         sender = meeting.participants.get(transfer.sender_id) if meeting is not None else None
-        if sender is not None and sender.peer is not None:
+        if sender is None:
+            return
+        final = isinstance(event, m.FileCancelled) or (isinstance(event, m.FileAcked) and event.complete)
+        if sender.peer is None or final:
+            # Its connection may have dropped (the relay may not have noticed yet): keep what it
+            # must hear until it is back on a new data channel (channel_opened), where a repeat
+            # of an outcome it already knows is ignored.
+            held = self._held.setdefault((transfer.meeting_id, transfer.sender_id), [])
+            held.append(event)
+            del held[:-MAX_HELD_EVENTS]
+        if sender.peer is not None:
             sender.peer.send_event(event)
+
+    def _deliver_held(self, key: Key) -> None:
+        held = self._held.pop(key, [])
+        meeting = self.relay.meetings.live.get(key[0])
+        seat = meeting.participants.get(key[1]) if meeting is not None else None
+        if seat is None or seat.peer is None:
+            return
+        for event in held:
+            seat.peer.send_event(event)
 
     async def on_answer(self, peer: Any, req: m.AnswerFile) -> m.Reply:
         transfer, r = self._recipient(peer, req.transfer_id)
@@ -497,6 +519,7 @@ class FileRelay:
         """Someone left (or their reconnect grace ran out): their transfers stop."""
         self.keys.pop((meeting_id, participant_id), None)
         self.channels.pop((meeting_id, participant_id), None)
+        self._held.pop((meeting_id, participant_id), None)
         for transfer in list(self.transfers.values()):
             if transfer.meeting_id != meeting_id:
                 continue

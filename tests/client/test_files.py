@@ -340,3 +340,40 @@ async def test_participants_without_microphone_or_camera_exchange_files(files_re
         assert "m=audio" not in ann[1].publish_pc.localDescription.sdp
     finally:
         await _close(ann, bob)
+
+
+async def test_sender_hears_of_completion_that_happened_while_it_was_away(roomy_relay, tmp_path: Path) -> None:
+    """The recipient finishes while the sender's websocket is down: the relay keeps the news and
+    the sender, once back, shows the file as delivered."""
+    a, b = roomy_relay.add_user(display="Ann"), roomy_relay.add_user(display="Bob")
+    meeting = roomy_relay.create_meeting(a)
+    ann = await file_participant(roomy_relay, a, meeting)
+    bob = await file_participant(roomy_relay, b, meeting, download_dir=tmp_path / "down")
+    await wait_keys(ann[2], 1)
+    try:
+        src = tmp_path / "quick.bin"
+        digest = random_file(src, 3_000_000)
+        moving = asyncio.ensure_future(
+            bob[0].wait_for(lambda e: isinstance(e, ev.FileTransferChanged) and e.done_bytes > 0, timeout=30)
+        )
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=30))
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=40))
+        attempt = ann[0].reconnector._attempt
+
+        async def after_bob_finished(meeting_id: str | None) -> bool:
+            await asyncio.shield(done)  # Ann stays away until Bob has the whole file
+            return await attempt(meeting_id)
+
+        ann[0].reconnector._attempt = after_bob_finished
+        await ann[2].send_file(src)
+        await moving
+        back = asyncio.ensure_future(ann[0].wait_for(lambda e: isinstance(e, ev.Reconnected), timeout=40))
+        ann[0].signalling.ws.transport.abort()  # her data channel keeps going; only the websocket drops
+        got = await done
+        assert got.state == "complete" and sha256(Path(got.path)) == digest
+        assert not sent.done()  # she has not heard yet
+        out = await sent
+        assert out.state == "complete" and "delivered to Bob" in out.message
+        await back
+    finally:
+        await _close(ann, bob)
