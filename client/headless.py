@@ -172,14 +172,14 @@ async def run_participant(options: HeadlessOptions) -> int:
         media = _media_session(client, options)
         media.joined_at = join_started
         await media.start()
+        files = HeadlessFiles(client, media, options, stop)  # --send-file, --download-dir, chat
+        await files.start()
         if options.record is not None:
             # PARLEY_RECORD_VIDEO=640x360@15 makes test recordings cheaper (default 1280x720@30).
             rw, rh, rfps = _size(os.environ.get("PARLEY_RECORD_VIDEO", ""), (1280, 720, 30.0))
             recording = RecordingService(client, media, size=(rw, rh), fps=int(rfps))
             path = await recording.start(options.record)
             print(f"[{name}] recording_started path={path}", flush=True)
-        files = HeadlessFiles(client, media, options, stop)  # --send-file, --download-dir, chat
-        await files.start()
         if options.duration is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), options.duration)

@@ -73,15 +73,6 @@ class LimitsConfig:
     max_weekly_occurrences: int = 52
     # Maintenance must be announced at least this long ahead unless marked an emergency.
     maintenance_notice_hours: float = 48.0
-    # Meetings end this many minutes after they start (warnings 10 and 1 minute before).
-    meeting_length_minutes: float = 240.0
-    # Upcoming (not yet ended, not cancelled) bookings one account may hold.
-    bookings_per_user: int = 50
-    # How far ahead a booking may start, and how many weekly occurrences it may have.
-    booking_horizon_days: int = 365
-    max_weekly_occurrences: int = 52
-    # Maintenance must be announced at least this long ahead unless marked an emergency.
-    maintenance_notice_hours: float = 48.0
 
 
 @dataclass

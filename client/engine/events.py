@@ -232,6 +232,8 @@ EngineEvent = (
     | HostAsked
     | MeetingEndingSoon
     | MaintenanceAnnounced
+    | ChatMessageReceived
+    | FileTransferChanged
     | RecordingChanged
     | RecordingFinished
     | Reconnecting

@@ -237,6 +237,7 @@ class SignallingClient:
             with contextlib.suppress(Exception):
                 await self.ws.close()
         if self._reader is not None:
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(self._reader, 5)
+            # asyncio.wait neither raises the reader's outcome nor swallows our own cancellation
+            # (a reconnect loop being cancelled while it closes must stop, not go on for minutes).
+            await asyncio.wait({self._reader}, timeout=5)
         self.closed.set()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +225,35 @@ def test_headless_errors_are_sentences(relay: RunningRelay, tmp_path: Path) -> N
         assert result.returncode == code, (args, result.stderr)
         assert needle in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+async def test_close_while_reconnecting_returns_promptly(tmp_path: Path, make_client: Any) -> None:
+    from client.engine import events as ev
+
+    relay = RunningRelay(tmp_path / "data").start()
+    try:
+        client = await signed_in(make_client, relay)
+        meeting = await client.create_meeting()
+        await client.join(meeting.meeting_id)
+        reconnecting = asyncio.ensure_future(client.wait_for(lambda e: isinstance(e, ev.Reconnecting), timeout=20))
+        relay.stop(signal.SIGKILL)
+        await reconnecting
+        await asyncio.sleep(1.5)  # inside the loop: connect attempts against a dead port
+        await asyncio.wait_for(client.close(), 10)
+        assert not client.reconnector.running
+    finally:
+        relay.stop()
+
+
+async def test_signalling_close_does_not_swallow_its_callers_cancellation() -> None:
+    # A reconnect loop cancelled while it closes a connection must stop there (it used to go on
+    # retrying for minutes because close() ate the CancelledError).
+    client = SignallingClient("127.0.0.1", 9, fingerprint="AB" * 32)
+    client._reader = asyncio.ensure_future(asyncio.sleep(3))
+    closing = asyncio.ensure_future(client.close())
+    await asyncio.sleep(0.1)
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert closing.cancelled()
+    client._reader.cancel()
