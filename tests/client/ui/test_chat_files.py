@@ -73,7 +73,8 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         click(drive, qtbot, chat.send_button)
         got = drive.run(heard).message
         assert got.text == "Hello everyone" and got.from_name == "Ann" and not got.to_participant_id
-        assert chat.messages.item(chat.messages.count() - 1).text().endswith("You: Hello everyone")
+        # Our own line appears when the relay's echo comes back, which may be after Bob heard it.
+        drive.until(lambda: chat.messages.item(chat.messages.count() - 1).text().endswith("You: Hello everyone"))
 
         chat.to.setCurrentIndex(chat.to.findData(bob_id))
         chat.edit.setText("Just for you")
@@ -82,7 +83,9 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         )
         click(drive, qtbot, chat.send_button)
         assert drive.run(heard).message.text == "Just for you"
-        assert "You to Bob (privately): Just for you" in chat.messages.item(chat.messages.count() - 1).text()
+        drive.until(
+            lambda: "You to Bob (privately): Just for you" in chat.messages.item(chat.messages.count() - 1).text()
+        )
         drive.run(bob_chat.send("Private answer", to=window.ctx.session.participant_id))
         drive.until(lambda: "Bob (privately): Private answer" in chat.messages.item(chat.messages.count() - 1).text())
 
