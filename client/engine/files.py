@@ -71,6 +71,14 @@ class _Progress:
             self.speed = instant if self.speed == 0 else 0.6 * self.speed + 0.4 * instant
             self.last_bytes, self.last_time = done, now
 
+    def due(self, done: int, now: float, force: bool) -> bool:
+        """Record ``done`` bytes; True when a progress event should go out now (throttled)."""
+        self.update(done, now)
+        if not force and now - self.last_emit < PROGRESS_INTERVAL:
+            return False
+        self.last_emit = now
+        return True
+
 
 @dataclass
 class _Recipient:
@@ -466,10 +474,8 @@ class FileService:
         done = min(transfer.size, done_chunks * self.chunk_size)
         if all(r.state == "complete" for r in accepted) and accepted:
             done = transfer.size
-        transfer.progress.update(done, now)
-        if not force and now - transfer.progress.last_emit < PROGRESS_INTERVAL:
+        if not transfer.progress.due(done, now, force):
             return
-        transfer.progress.last_emit = now
         speed = transfer.progress.speed
         self.client.emit(
             ev.FileTransferChanged(
@@ -742,10 +748,8 @@ class FileService:
             if transfer.state == "complete"
             else min(transfer.size, transfer.received * transfer.chunk_size)
         )
-        transfer.progress.update(done, now)
-        if not force and now - transfer.progress.last_emit < PROGRESS_INTERVAL:
+        if not transfer.progress.due(done, now, force):
             return
-        transfer.progress.last_emit = now
         speed = transfer.progress.speed
         self.client.emit(
             ev.FileTransferChanged(
