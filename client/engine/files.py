@@ -46,6 +46,8 @@ ACK_EVERY = 4  # an acknowledgement per ~1 MiB received
 BUFFER_HIGH = 1024 * 1024  # bytes queued on our own data channel before we wait
 PROGRESS_INTERVAL = 0.25
 STALL_SECONDS = 5.0
+# After the relay restarted under a transfer: how long the other side has to come back.
+RESUME_WAIT = 45.0
 
 
 def _size(n: float) -> str:
@@ -84,9 +86,12 @@ class _Progress:
 class _Recipient:
     participant_id: str
     name: str
+    user_id: str = ""
     state: str = "offered"  # offered, accepted, complete, declined, cancelled
     acked: int = 0
     reason: str = ""
+    # False after the relay restarted, until their new seat takes the transfer back (files.resume).
+    claimed: bool = True
 
 
 @dataclass
@@ -136,6 +141,9 @@ class IncomingTransfer:
     acked: int = 0
     message: str = ""
     resume_needed: bool = False
+    # The relay restarted: the sender must offer it again (files.reoffered) before it can resume.
+    awaiting_reoffer: bool = False
+    reoffered_early: bool = False  # files.reoffered arrived before we noticed our new seat
     progress: _Progress = field(default_factory=_Progress)
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
@@ -174,6 +182,7 @@ class FileService:
         self._buffer_low = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.keys_changed = asyncio.Event()
+        self._seat: str | None = None  # our participant id when the transfers were made
         # Test hook: a function that may alter each sealed chunk before it is sent.
         self.tamper: Callable[[int, bytes], bytes] | None = None
         self.client = client
@@ -213,6 +222,7 @@ class FileService:
 
     async def start(self) -> None:
         """After joining (and starting media): publish our key, learn everyone else's."""
+        self._check_seat()
         reply = await self.client.request(m.PublishFileKey(id=0, public_key=self.keypair.public_b64))
         assert isinstance(reply, m.FileKeys)
         for pid, key in reply.keys.items():
@@ -239,12 +249,118 @@ class FileService:
     async def _reconnected(self) -> None:
         """The client took its seat back by itself (client.engine.reconnect) and media restarted
         on new connections: publish our key again; the new channel resumes the transfers."""
+        self._check_seat()
         try:
             await self.start()
         except (ParleyError, OSError) as exc:
             log.info("file key not published after reconnecting: %s", exc)
 
+    def _check_seat(self) -> None:
+        """Notice when we are back on a new seat: the relay restarted (or kept our seat for less
+        time than we were away) and knows nothing of our transfers any more."""
+        current = self.client.participant_id
+        if current is None:
+            return
+        if self._seat is not None and current != self._seat:
+            self._seat_lost()
+        self._seat = current
+
+    def _seat_lost(self) -> None:
+        log.info("new seat after reconnecting: offering unfinished transfers again")
+        for transfer in list(self.outgoing.values()):
+            if transfer.state not in ("waiting", "transferring"):
+                continue
+            for r in transfer.active():
+                if r.state == "offered":  # never answered: their offer is gone with the old relay
+                    r.state, r.reason = "cancelled", "the server restarted before they answered"
+                else:
+                    r.claimed = False
+            if not transfer.active():
+                self._finish_out(transfer)  # failed, naming why for each recipient
+                continue
+            transfer.message = "The server restarted; waiting for the recipients to reconnect."
+            transfer.changed.set()
+            self._spawn(self._reoffer(transfer))
+        for incoming in list(self.incoming.values()):
+            if incoming.state == "offered":
+                self._fail_incoming(
+                    incoming,
+                    "failed",
+                    f"The server restarted before you answered; ask {incoming.sender_name} to send "
+                    f"{incoming.name} again.",
+                    tell=False,
+                )
+            elif incoming.state == "transferring" and incoming.reoffered_early:
+                incoming.reoffered_early = False
+                incoming.resume_needed = True  # resumed on the new channel like any reconnect
+            elif incoming.state == "transferring":
+                incoming.awaiting_reoffer = incoming.resume_needed = True
+                incoming.message = f"The server restarted; waiting for {incoming.sender_name} to reconnect."
+                self._emit_in(incoming, force=True)
+                self._spawn(self._give_up_waiting(incoming))
+
+    async def _reoffer(self, transfer: OutgoingTransfer) -> None:
+        users = [r.user_id for r in transfer.active() if r.user_id]
+        try:
+            await self.client.request(
+                m.ReofferFile(
+                    id=0,
+                    transfer_id=transfer.transfer_id,
+                    size=transfer.size,
+                    chunk_size=self.chunk_size,
+                    chunks=transfer.chunks,
+                    to_users=users,
+                )
+            )
+        except (ParleyError, OSError) as exc:
+            await self._abort_out(
+                transfer, f"{transfer.name} could not be offered again after the server restarted: {exc}"
+            )
+            return
+        self._emit_out(transfer, force=True)
+        await asyncio.sleep(RESUME_WAIT)
+        if transfer.state not in ("waiting", "transferring"):
+            return
+        for r in transfer.active():
+            if not r.claimed:
+                r.state, r.reason = "cancelled", "did not come back after the server restarted"
+        if not transfer.active():
+            self._finish_out(transfer)  # first: the relay's answer to the cancel is then old news
+            with contextlib.suppress(ParleyError, OSError):
+                await self.client.request(
+                    m.CancelFile(id=0, transfer_id=transfer.transfer_id, reason=transfer.message)
+                )
+        else:
+            transfer.changed.set()
+            self._emit_out(transfer, force=True)
+
+    async def _give_up_waiting(self, transfer: IncomingTransfer) -> None:
+        await asyncio.sleep(RESUME_WAIT)
+        if transfer.awaiting_reoffer and transfer.state == "transferring":
+            self._fail_incoming(
+                transfer,
+                "failed",
+                f"{transfer.sender_name} did not come back after the server restarted; ask them to send "
+                f"{transfer.name} again.",
+                tell=False,
+            )
+
+    def _on_reoffered(self, event: m.FileReoffered) -> None:
+        transfer = self.incoming.get(event.transfer_id)
+        if transfer is None or transfer.state != "transferring":
+            return
+        transfer.sender_id, transfer.sender_name = event.from_participant_id, event.from_name
+        if not transfer.awaiting_reoffer:
+            # The sender was quicker than our own media restart: resume once we see our new seat.
+            transfer.reoffered_early = True
+            return
+        transfer.awaiting_reoffer = False
+        transfer.resume_needed = True
+        transfer.message = ""
+        self._spawn(self._resume_incoming())
+
     def _use_channel(self, channel: Any) -> None:
+        self._check_seat()
         if self._channel is not None and self._channel is not channel:
             # A new connection (reconnect, media restart): what was in flight on the old channel
             # is lost. Recipients ask the relay to go on from what they wrote; as a sender, the
@@ -283,6 +399,10 @@ class FileService:
     def _name_of(self, participant_id: str) -> str:
         p = self.client.participants.get(participant_id)
         return p.display_name if p is not None else participant_id
+
+    def _user_of(self, participant_id: str) -> str:
+        p = self.client.participants.get(participant_id)
+        return p.user_id if p is not None else ""
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -324,7 +444,7 @@ class FileService:
             chunks=chunks,
             key=key,
             stat=(st.st_size, st.st_mtime_ns),
-            recipients={pid: _Recipient(pid, self._name_of(pid)) for pid in targets},
+            recipients={pid: _Recipient(pid, self._name_of(pid), self._user_of(pid)) for pid in targets},
         )
         self.outgoing[transfer_id] = transfer
         try:
@@ -363,7 +483,7 @@ class FileService:
     async def _pump(self, transfer: OutgoingTransfer, handle: BinaryIO) -> None:
         raw_id = transfer.raw_id
         while transfer.active():
-            accepted = [r for r in transfer.active() if r.state == "accepted"]
+            accepted = [r for r in transfer.active() if r.state == "accepted" and r.claimed]
             floor = min((r.acked for r in accepted), default=0)
             channel = self._channel
             can_send = (
@@ -504,6 +624,8 @@ class FileService:
                 other.state = "cancelled"
             self._finish_out(transfer)
             return
+        if r is None and isinstance(event, m.FileAcked) and event.resume:
+            r = self._claimed_by(transfer, event.participant_id)
         if r is None:
             return
         if isinstance(event, m.FileAnswered):
@@ -526,6 +648,19 @@ class FileService:
             self._finish_out(transfer)
         else:
             self._emit_out(transfer)
+
+    def _claimed_by(self, transfer: OutgoingTransfer, participant_id: str) -> _Recipient | None:
+        """A recipient's new seat took the transfer back after the relay restarted."""
+        user = self._user_of(participant_id)
+        r = next((r for r in transfer.active() if not r.claimed and r.user_id and r.user_id == user), None)
+        if r is None:
+            return None
+        del transfer.recipients[r.participant_id]
+        r.participant_id, r.claimed = participant_id, True
+        transfer.recipients[participant_id] = r
+        if all(x.claimed for x in transfer.active()):
+            transfer.message = ""
+        return r
 
     # --- receiving -----------------------------------------------------------------------------
 
@@ -706,6 +841,9 @@ class FileService:
                 continue
             # Frames on the new channel flow only once the relay has this; take them from now on.
             transfer.resume_needed = False
+            if transfer.awaiting_reoffer:
+                transfer.resume_needed = True  # once the sender offered it again (_on_reoffered)
+                continue
             try:
                 await self.client.request(
                     m.ResumeFile(id=0, transfer_id=transfer.transfer_id, received=transfer.received)
@@ -778,6 +916,8 @@ class FileService:
             self.keys.pop(event.participant_id, None)
         elif isinstance(event, m.FileOffered):
             self._on_offer(event)
+        elif isinstance(event, m.FileReoffered):
+            self._on_reoffered(event)
         elif isinstance(event, (m.FileAnswered, m.FileAcked)):
             self._on_sender_event(event)
         elif isinstance(event, m.FileCancelled):

@@ -87,6 +87,8 @@ class Transfer:
     chunks: int
     recipients: dict[str, Recipient]
     queued: int = 0
+    # Offered again after a restart (files.reoffer): users who may still take it back.
+    claimable: set[str] = field(default_factory=set)
 
     def active(self) -> list[Recipient]:
         return [r for r in self.recipients.values() if not r.done]
@@ -301,35 +303,9 @@ class FileRelay:
         raw_id = transfer_bytes(req.transfer_id)
         if raw_id in self.transfers:
             raise Conflict("A transfer with this id is already in progress.")
-        cfg = self.config
-        if req.size <= 0:
-            raise BadRequest("The file is empty; there is nothing to send.")
-        if req.size > cfg.max_file_bytes:
-            raise LimitExceeded(
-                "max_file_bytes",
-                cfg.max_file_bytes,
-                f"This file is {_size(req.size)}; this server accepts files up to {_size(cfg.max_file_bytes)}.",
-            )
-        if not MIN_CHUNK <= req.chunk_size <= MAX_CHUNK or req.chunks != -(-req.size // req.chunk_size):
-            raise BadRequest("The offer's chunk size or chunk count does not match the file size.")
+        self._check_offer(me, req.size, req.chunk_size, req.chunks)
         if len(req.manifest) > MAX_MANIFEST or len(req.sender_key) > 64:
             raise BadRequest("The offer's manifest or key is too large.")
-        mine = [t for t in self.transfers.values() if t.sender_user_id == me.user_id]
-        if len(mine) >= cfg.transfers_per_user:
-            raise LimitExceeded(
-                "transfers_per_user",
-                cfg.transfers_per_user,
-                f"You can send at most {cfg.transfers_per_user} files at once; wait for one to finish.",
-            )
-        bucket = self._user_bucket(me.user_id, time.monotonic())
-        bucket.take(time.monotonic(), 0)  # refill to now
-        if bucket.tokens < min(req.chunk_size, cfg.bytes_per_minute_per_user):
-            raise LimitExceeded(
-                "bytes_per_minute_per_user",
-                cfg.bytes_per_minute_per_user,
-                f"You have sent {_size(cfg.bytes_per_minute_per_user)} in the last minute, the most this "
-                f"server allows; try again in {max(1, round(bucket.retry_after(req.chunk_size)))} seconds.",
-            )
         if req.to:
             targets = []
             for pid in dict.fromkeys(req.to):
@@ -379,12 +355,80 @@ class FileRelay:
         )
         return m.Ok(id=req.id)
 
-    def _recipient(self, peer: Any, transfer_id: str) -> tuple[Transfer, Recipient]:
+    def _check_offer(self, me: Any, size: int, chunk_size: int, chunks: int) -> None:
+        """The limits every offer (and offer again) must meet."""
+        cfg = self.config
+        if size <= 0:
+            raise BadRequest("The file is empty; there is nothing to send.")
+        if size > cfg.max_file_bytes:
+            raise LimitExceeded(
+                "max_file_bytes",
+                cfg.max_file_bytes,
+                f"This file is {_size(size)}; this server accepts files up to {_size(cfg.max_file_bytes)}.",
+            )
+        if not MIN_CHUNK <= chunk_size <= MAX_CHUNK or chunks != -(-size // chunk_size):
+            raise BadRequest("The offer's chunk size or chunk count does not match the file size.")
+        mine = [t for t in self.transfers.values() if t.sender_user_id == me.user_id]
+        if len(mine) >= cfg.transfers_per_user:
+            raise LimitExceeded(
+                "transfers_per_user",
+                cfg.transfers_per_user,
+                f"You can send at most {cfg.transfers_per_user} files at once; wait for one to finish.",
+            )
+        bucket = self._user_bucket(me.user_id, time.monotonic())
+        bucket.take(time.monotonic(), 0)  # refill to now
+        if bucket.tokens < min(chunk_size, cfg.bytes_per_minute_per_user):
+            raise LimitExceeded(
+                "bytes_per_minute_per_user",
+                cfg.bytes_per_minute_per_user,
+                f"You have sent {_size(cfg.bytes_per_minute_per_user)} in the last minute, the most this "
+                f"server allows; try again in {max(1, round(bucket.retry_after(chunk_size)))} seconds.",
+            )
+
+    async def on_reoffer(self, peer: Any, req: m.ReofferFile) -> m.Reply:
+        """The relay restarted under an unfinished transfer: its sender (on a new seat) offers it
+        again to the users who were receiving it, who take it back with files.resume."""
+        meeting, me = self._seat(peer)
+        raw_id = transfer_bytes(req.transfer_id)
+        if raw_id in self.transfers:
+            raise Conflict("A transfer with this id is already in progress.")
+        self._check_offer(me, req.size, req.chunk_size, req.chunks)
+        users = {u for u in req.to_users[:64] if isinstance(u, str) and u and u != me.user_id}
+        if not users:
+            raise BadRequest("Say who was receiving the file.")
+        transfer = Transfer(
+            transfer_id=req.transfer_id,
+            raw_id=raw_id,
+            meeting_id=meeting.meeting_id,
+            sender_id=me.participant_id,
+            sender_user_id=me.user_id,
+            size=req.size,
+            chunks=req.chunks,
+            recipients={},
+            claimable=users,
+        )
+        self.transfers[raw_id] = transfer
+        self.by_id[req.transfer_id] = transfer
+        log.info("file transfer %s offered again to %d users", req.transfer_id, len(users))
+        event = m.FileReoffered(
+            meeting_id=meeting.meeting_id,
+            transfer_id=req.transfer_id,
+            from_participant_id=me.participant_id,
+            from_name=me.display_name,
+        )
+        self.relay.deliver([(p.peer, event) for p in meeting.others(me.participant_id) if p.user_id in users])
+        return m.Ok(id=req.id)
+
+    def _recipient(self, peer: Any, transfer_id: str, *, claim: bool = False) -> tuple[Transfer, Recipient]:
         _, me = self._seat(peer)
         transfer = self.by_id.get(transfer_id)
         if transfer is None or transfer.meeting_id != peer.meeting_id:
             raise NotFound("This file transfer is no longer in progress.")
         r = transfer.recipients.get(me.participant_id)
+        if r is None and claim and me.user_id in transfer.claimable:
+            # Offered again after a restart: this seat takes back what its user was receiving.
+            transfer.claimable.discard(me.user_id)
+            r = transfer.recipients[me.participant_id] = Recipient(me.participant_id, accepted=True)
         if r is None:
             raise Forbidden("This file was not offered to you.")
         if r.done:
@@ -456,7 +500,7 @@ class FileRelay:
         return m.Ok(id=req.id)
 
     async def on_resume(self, peer: Any, req: m.ResumeFile) -> m.Reply:
-        transfer, r = self._recipient(peer, req.transfer_id)
+        transfer, r = self._recipient(peer, req.transfer_id, claim=True)
         if not r.accepted or not 0 <= req.received < transfer.chunks:
             raise BadRequest("There is nothing to resume at that position.")
         r.next = r.acked = req.received
@@ -508,7 +552,7 @@ class FileRelay:
         self.relay.deliver([(meeting.participants[p].peer, event) for p in pids if p in meeting.participants])
 
     def _finish_if_done(self, transfer: Transfer) -> None:
-        if not transfer.active():
+        if not transfer.active() and not transfer.claimable:
             self._forget(transfer)
 
     def _forget(self, transfer: Transfer) -> None:
@@ -553,6 +597,7 @@ def install(relay: Any) -> FileRelay:
     relay.handlers[m.AckFile] = files.on_ack
     relay.handlers[m.ResumeFile] = files.on_resume
     relay.handlers[m.CancelFile] = files.on_cancel
+    relay.handlers[m.ReofferFile] = files.on_reoffer
     relay.on_participant_removed.append(files.seat_freed)
     relay.media.data_channel_listeners.append(files.channel_opened)
     return files

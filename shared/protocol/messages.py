@@ -674,7 +674,8 @@ class AckFile(_Msg, tag="files.ack"):
 
 
 class ResumeFile(_Msg, tag="files.resume"):
-    """After reconnecting, a recipient asks for the chunks from ``received`` on."""
+    """After reconnecting, a recipient asks for the chunks from ``received`` on (after a relay
+    restart: once the sender has offered the transfer again, see ``files.reoffer``)."""
 
     id: int
     transfer_id: str
@@ -767,6 +768,30 @@ class FileCancelled(_Msg, tag="files.cancelled"):
     reason: str = ""
 
 
+class ReofferFile(_Msg, tag="files.reoffer"):
+    """The sender offers an unfinished transfer again after the relay restarted (its seat is
+    new): to the users (``to_users``, user ids) who were receiving it. Each takes it back with
+    ``files.resume`` from what it has written; they still hold the file's key, so no key or
+    manifest is sent again."""
+
+    id: int
+    transfer_id: str
+    size: int
+    chunk_size: int
+    chunks: int
+    to_users: list[str]
+
+
+class FileReoffered(_Msg, tag="files.reoffered"):
+    """A transfer this participant was receiving is offered again by its sender's new seat (after
+    the relay restarted); take it back with ``files.resume``."""
+
+    meeting_id: str
+    transfer_id: str
+    from_participant_id: str
+    from_name: str
+
+
 # --- recording (issue 5) -----------------------------------------------------------------------
 
 
@@ -855,6 +880,7 @@ Request = (
     | StartRecording
     | StopRecording
     | AllowCohostRecording
+    | ReofferFile
 )
 Reply = (
     HelloOk
@@ -898,6 +924,7 @@ Event = (
     | FileAcked
     | FileCancelled
     | RecordingChanged
+    | FileReoffered
 )
 Message = Request | Reply | Event
 

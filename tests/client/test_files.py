@@ -15,7 +15,7 @@ from client.engine.files import CHUNK_SIZE
 from shared.errors import BadRequest, LimitExceeded, ParleyError
 from shared.protocol import messages as m
 from tests.client.files_helpers import file_participant, final, random_file, sha256, wait_keys
-from tests.media_fixtures import join, leave, metric, start_media_relay
+from tests.media_fixtures import join, leave, metric, start_media_relay, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -150,6 +150,65 @@ async def test_offers_over_the_limits_are_refused_with_the_limit(files_relay, tm
             )
     finally:
         await _close(ann, bob)
+
+
+async def test_reoffers_are_checked_and_only_the_named_users_take_them_back(files_relay, tmp_path: Path) -> None:
+    """files.reoffer (what a sender sends after a relay restart) against a live relay: the same
+    limits as an offer, only the named users are told and may take it back, ids stay unique."""
+    ann, bob = await _pair(files_relay, tmp_path, auto=False)
+    c = files_relay.add_user(display="Cat")
+    cat = await file_participant(files_relay, c, ann[0].meeting.meeting_id)
+    try:
+        bob_user = ann[0].participants[bob[0].participant_id].user_id
+        bob_events: list[Any] = []
+        cat_events: list[Any] = []
+        bob[0].push_handlers.append(lambda e: isinstance(e, m.FileReoffered) and bob_events.append(e))
+        cat[0].push_handlers.append(lambda e: isinstance(e, m.FileReoffered) and cat_events.append(e))
+        acks: list[Any] = []
+        ann[0].push_handlers.append(
+            lambda e: isinstance(e, m.FileAcked) and e.transfer_id == "cd" * 16 and acks.append(e)
+        )
+
+        def reoffer(**kw: Any) -> m.ReofferFile:
+            fields: dict[str, Any] = {"transfer_id": "cd" * 16, "size": 100_000, "chunk_size": 65_536}
+            fields.update(kw)
+            fields.setdefault("chunks", -(-fields["size"] // fields["chunk_size"]))
+            fields.setdefault("to_users", [bob_user])
+            return m.ReofferFile(id=0, **fields)
+
+        with pytest.raises(LimitExceeded) as too_big:
+            await ann[0].request(reoffer(size=5_000_001))
+        assert too_big.value.detail == {"limit": "max_file_bytes", "value": 5000000}
+        with pytest.raises(BadRequest, match="chunk"):
+            await ann[0].request(reoffer(chunks=1))
+        with pytest.raises(BadRequest, match="who was receiving"):
+            await ann[0].request(reoffer(to_users=[]))
+        with pytest.raises(BadRequest, match="transfer id"):
+            await ann[0].request(reoffer(transfer_id="not hex"))
+
+        await ann[0].request(reoffer())
+        await wait_until(lambda: bob_events, 10, "Bob to hear of the offer again")
+        event = bob_events[0]
+        assert (event.transfer_id, event.from_participant_id, event.from_name) == (
+            "cd" * 16,
+            ann[0].participant_id,
+            "Ann",
+        )
+        with pytest.raises(ParleyError, match="already in progress"):
+            await ann[0].request(reoffer())
+        # Cat was not named: she hears nothing and cannot take it.
+        with pytest.raises(ParleyError, match="not offered to you"):
+            await cat[0].request(m.ResumeFile(id=0, transfer_id="cd" * 16, received=0))
+        assert cat_events == []
+        await bob[0].request(m.ResumeFile(id=0, transfer_id="cd" * 16, received=1))
+        await wait_until(lambda: acks, 10, "Ann to hear that Bob took it back")
+        resumed = acks[0]
+        assert (resumed.participant_id, resumed.received, resumed.resume) == (bob[0].participant_id, 1, True)
+        with pytest.raises(ParleyError, match="nothing to resume"):  # taken once; then like any resume
+            await bob[0].request(m.ResumeFile(id=0, transfer_id="cd" * 16, received=99))
+        await ann[0].request(m.CancelFile(id=0, transfer_id="cd" * 16, reason="test over"))
+    finally:
+        await _close(ann, bob, cat)
 
 
 async def test_bytes_per_minute_limit(files_relay, tmp_path: Path) -> None:
