@@ -196,6 +196,8 @@ class TransferRow(QWidget):
             if e.seconds_left is not None:
                 parts.append(self.tr("{0} left").format(_duration(e.seconds_left)))
             text = ", ".join(parts)
+            if e.message:  # e.g. waiting for the other side after the server restarted
+                text = f"{e.message} ({parts[0]})"
         elif e.state in ("offered", "waiting"):
             text = self.tr("Waiting for your answer.") if incoming else self.tr("Waiting for an answer.")
         else:

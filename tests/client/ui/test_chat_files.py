@@ -153,3 +153,35 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
     window.call.leave()
     drive.until(lambda: window.stack.currentWidget() is window.home, what="home after leaving")
     assert not call.chat_panel.edit.isEnabled() and not call.files_panel.send_button.isEnabled()
+
+
+def test_transfer_row_shows_why_a_transfer_waits(qapp: Any) -> None:
+    """A transfer that waits (the server restarted) says so instead of a speed it does not have."""
+    from client.engine import events as ev
+    from client.ui.panels import FilesPanel
+
+    panel = FilesPanel()
+
+    def changed(**kw: Any) -> ev.FileTransferChanged:
+        fields: dict[str, Any] = {
+            "transfer_id": "ab" * 16,
+            "direction": "incoming",
+            "name": "plan.pdf",
+            "size": 4_000_000,
+            "peer": "Ann",
+            "state": "transferring",
+            "done_bytes": 1_000_000,
+            "speed": 500_000.0,
+            "seconds_left": 6.0,
+            "path": "",
+            "message": "",
+        }
+        fields.update(kw)
+        return ev.FileTransferChanged(**fields)
+
+    row = panel.show_transfer(changed())
+    assert "/s" in row.status.text() and "left" in row.status.text()
+    waiting = "The server restarted; waiting for Ann to reconnect."
+    panel.show_transfer(changed(message=waiting, speed=0.0, seconds_left=None))
+    assert row.status.text().startswith(waiting) and "1.0 MB of 4.0 MB" in row.status.text(), row.status.text()
+    assert row.cancel_button.isVisibleTo(row) and row.progress.isVisibleTo(row)
