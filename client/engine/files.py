@@ -256,8 +256,9 @@ class FileService:
             log.info("file key not published after reconnecting: %s", exc)
 
     def _check_seat(self) -> None:
-        """Notice when we are back on a new seat: the relay restarted (or kept our seat for less
-        time than we were away) and knows nothing of our transfers any more."""
+        """Notice when we are back on a new seat: the relay restarted (or, rarely, we were away
+        longer than it keeps a seat) and knows nothing of our transfers any more. The sender's
+        app offers them again; recipients wait for that, then resume from what they wrote."""
         current = self.client.participant_id
         if current is None:
             return
@@ -272,13 +273,13 @@ class FileService:
                 continue
             for r in transfer.active():
                 if r.state == "offered":  # never answered: their offer is gone with the old relay
-                    r.state, r.reason = "cancelled", "the server restarted before they answered"
+                    r.state, r.reason = "cancelled", "the offer was lost when the server restarted"
                 else:
                     r.claimed = False
             if not transfer.active():
                 self._finish_out(transfer)  # failed, naming why for each recipient
                 continue
-            transfer.message = "The server restarted; waiting for the recipients to reconnect."
+            transfer.message = "Reconnected to the server; waiting for the recipients to take the file back."
             transfer.changed.set()
             self._spawn(self._reoffer(transfer))
         for incoming in list(self.incoming.values()):
@@ -286,7 +287,7 @@ class FileService:
                 self._fail_incoming(
                     incoming,
                     "failed",
-                    f"The server restarted before you answered; ask {incoming.sender_name} to send "
+                    f"The offer was lost when the server restarted; ask {incoming.sender_name} to send "
                     f"{incoming.name} again.",
                     tell=False,
                 )
@@ -295,7 +296,7 @@ class FileService:
                 incoming.resume_needed = True  # resumed on the new channel like any reconnect
             elif incoming.state == "transferring":
                 incoming.awaiting_reoffer = incoming.resume_needed = True
-                incoming.message = f"The server restarted; waiting for {incoming.sender_name} to reconnect."
+                incoming.message = f"Reconnected to the server; waiting for {incoming.sender_name} to go on."
                 self._emit_in(incoming, force=True)
                 self._spawn(self._give_up_waiting(incoming))
 
@@ -323,13 +324,11 @@ class FileService:
             return
         for r in transfer.active():
             if not r.claimed:
-                r.state, r.reason = "cancelled", "did not come back after the server restarted"
+                r.state, r.reason = "cancelled", "did not take the file back after reconnecting"
         if not transfer.active():
             self._finish_out(transfer)  # first: the relay's answer to the cancel is then old news
             with contextlib.suppress(ParleyError, OSError):
-                await self.client.request(
-                    m.CancelFile(id=0, transfer_id=transfer.transfer_id, reason=transfer.message)
-                )
+                await self.client.request(m.CancelFile(id=0, transfer_id=transfer.transfer_id, reason=transfer.message))
         else:
             transfer.changed.set()
             self._emit_out(transfer, force=True)
@@ -340,8 +339,8 @@ class FileService:
             self._fail_incoming(
                 transfer,
                 "failed",
-                f"{transfer.sender_name} did not come back after the server restarted; ask them to send "
-                f"{transfer.name} again.",
+                f"{transfer.sender_name} did not go on with the transfer after reconnecting; ask them to "
+                f"send {transfer.name} again.",
                 tell=False,
             )
 

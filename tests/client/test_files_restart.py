@@ -130,9 +130,9 @@ async def test_offer_not_answered_before_a_restart_ends_with_a_sentence(tmp_path
         setup.restart()
         await asyncio.gather(*back)
         theirs, mine = await bob_final, await ann_final
-        assert theirs.state == "failed" and "restarted before you answered" in theirs.message, theirs
+        assert theirs.state == "failed" and "lost when the server restarted" in theirs.message, theirs
         assert "Ann" in theirs.message
-        assert mine.state == "failed" and "restarted before they answered" in mine.message, mine
+        assert mine.state == "failed" and "lost when the server restarted" in mine.message, mine
     finally:
         await setup.close()
 
@@ -163,7 +163,7 @@ async def test_recipient_who_does_not_come_back_after_a_restart(
         await back
         out = await ann_final
         assert out.state == "failed", out
-        assert "Bob" in out.message and "did not come back after the server restarted" in out.message, out.message
+        assert "Bob" in out.message and "did not take the file back after reconnecting" in out.message, out.message
         assert not list((tmp_path / "down").glob(".*parley-part"))  # Bob's app removed its partial file
     finally:
         await setup.close()

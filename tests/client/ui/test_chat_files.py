@@ -181,7 +181,7 @@ def test_transfer_row_shows_why_a_transfer_waits(qapp: Any) -> None:
 
     row = panel.show_transfer(changed())
     assert "/s" in row.status.text() and "left" in row.status.text()
-    waiting = "The server restarted; waiting for Ann to reconnect."
+    waiting = "Reconnected to the server; waiting for Ann to go on."
     panel.show_transfer(changed(message=waiting, speed=0.0, seconds_left=None))
     assert row.status.text().startswith(waiting) and "1.0 MB of 4.0 MB" in row.status.text(), row.status.text()
     assert row.cancel_button.isVisibleTo(row) and row.progress.isVisibleTo(row)
