@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from client.engine import events as ev
 from shared import e2e
-from shared.errors import NotFound, ParleyError
+from shared.errors import Forbidden, NotFound, ParleyError
 from shared.filenames import move_into_place, sanitize_filename
 from shared.protocol import messages as m
 from shared.sctp_tuning import tune_for_files
@@ -144,6 +144,7 @@ class IncomingTransfer:
     # The relay restarted: the sender must offer it again (files.reoffered) before it can resume.
     awaiting_reoffer: bool = False
     reoffered_early: bool = False  # files.reoffered arrived before we noticed our new seat
+    final_ack_pending: bool = False  # complete here, but the relay never heard it (connection lost)
     progress: _Progress = field(default_factory=_Progress)
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
@@ -291,6 +292,13 @@ class FileService:
                     f"{incoming.name} again.",
                     tell=False,
                 )
+            elif incoming.state == "complete" and incoming.final_ack_pending:
+                # Saved, but the sender never heard: tell it through the re-offered transfer.
+                if incoming.reoffered_early:
+                    incoming.reoffered_early = False
+                    self._spawn(self._final_ack(incoming, claim=True))
+                else:
+                    incoming.awaiting_reoffer = True
             elif incoming.state == "transferring" and incoming.reoffered_early:
                 incoming.reoffered_early = False
                 incoming.resume_needed = True  # resumed on the new channel like any reconnect
@@ -346,7 +354,8 @@ class FileService:
 
     def _on_reoffered(self, event: m.FileReoffered) -> None:
         transfer = self.incoming.get(event.transfer_id)
-        if transfer is None or transfer.state != "transferring":
+        waiting_ack = transfer is not None and transfer.state == "complete" and transfer.final_ack_pending
+        if transfer is None or (transfer.state != "transferring" and not waiting_ack):
             return
         transfer.sender_id, transfer.sender_name = event.from_participant_id, event.from_name
         if not transfer.awaiting_reoffer:
@@ -354,9 +363,28 @@ class FileService:
             transfer.reoffered_early = True
             return
         transfer.awaiting_reoffer = False
+        if waiting_ack:
+            self._spawn(self._final_ack(transfer, claim=True))
+            return
         transfer.resume_needed = True
         transfer.message = ""
         self._spawn(self._resume_incoming())
+
+    async def _final_ack(self, transfer: IncomingTransfer, *, claim: bool) -> None:
+        """Tell the relay (and so the sender) that a file we saved arrived whole, after the
+        acknowledgement was lost with the connection. On the same seat that is the ordinary
+        acknowledgement; on a new seat (``claim``) it takes the re-offered transfer back at its end."""
+        request: m.Request
+        if claim:
+            request = m.ResumeFile(id=0, transfer_id=transfer.transfer_id, received=transfer.chunks)
+        else:
+            request = m.AckFile(id=0, transfer_id=transfer.transfer_id, received=transfer.chunks, complete=True)
+        try:
+            await self.client.request(request)
+        except (ParleyError, OSError) as exc:
+            log.info("final acknowledgement of %s not delivered: %s", transfer.transfer_id, exc)
+            return
+        transfer.final_ack_pending = False
 
     def _use_channel(self, channel: Any) -> None:
         self._check_seat()
@@ -368,6 +396,8 @@ class FileService:
             for incoming in self.incoming.values():
                 if incoming.state == "transferring":
                     incoming.resume_needed = True
+                elif incoming.final_ack_pending and not incoming.awaiting_reoffer:
+                    self._spawn(self._final_ack(incoming, claim=False))
             for outgoing in self.outgoing.values():
                 outgoing.changed.set()
             if any(t.resume_needed for t in self.incoming.values()):
@@ -827,6 +857,8 @@ class FileService:
                 )
             except (ParleyError, OSError) as exc:
                 log.info("acknowledgement of %s failed: %s", transfer.transfer_id, exc)
+                if complete and not isinstance(exc, (NotFound, Forbidden)):
+                    transfer.final_ack_pending = True  # said again once we are back (_final_ack)
             transfer.acked = received
             if complete:
                 transfer.done.set()

@@ -675,7 +675,8 @@ class AckFile(_Msg, tag="files.ack"):
 
 class ResumeFile(_Msg, tag="files.resume"):
     """After reconnecting, a recipient asks for the chunks from ``received`` on (after a relay
-    restart: once the sender has offered the transfer again, see ``files.reoffer``)."""
+    restart: once the sender has offered the transfer again, see ``files.reoffer``). ``received``
+    equal to the chunk count says it already has the whole file, verified."""
 
     id: int
     transfer_id: str

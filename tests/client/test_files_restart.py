@@ -167,3 +167,60 @@ async def test_recipient_who_does_not_come_back_after_a_restart(
         assert not list((tmp_path / "down").glob(".*parley-part"))  # Bob's app removed its partial file
     finally:
         await setup.close()
+
+
+def _lose_final_ack(client: Any, then: Any) -> list[Any]:
+    """The connection goes down just as ``client`` sends the acknowledgement that completes a
+    transfer: the request fails (as it would), ``then()`` runs; later requests go through."""
+    from shared.errors import Unavailable
+
+    lost: list[Any] = []
+    request = client.request
+
+    async def flaky(req: Any) -> Any:
+        if isinstance(req, m.AckFile) and req.complete and not lost:
+            lost.append(req)
+            await then()
+            raise Unavailable("The connection to the server was lost.")
+        return await request(req)
+
+    client.request = flaky
+    return lost
+
+
+@pytest.mark.parametrize("how", ["reconnect", "restart"])
+async def test_lost_final_acknowledgement_is_said_again(tmp_path: Path, how: str) -> None:
+    """The file is saved but its last acknowledgement is lost with the connection: once back
+    (same seat after a reconnect, or a new seat after a restart) the recipient says it again and
+    the sender's transfer completes instead of waiting for ever."""
+    setup = Setup(tmp_path)
+    try:
+        ann, bob = await setup.join()
+        src = tmp_path / "last.bin"
+        digest = random_file(src, 1_500_000)
+        back = []
+
+        async def drop() -> None:
+            people = setup.people if how == "restart" else [bob]
+            back.extend(
+                asyncio.ensure_future(p[0].wait_for(lambda e: isinstance(e, ev.Reconnected), timeout=60))
+                for p in people
+            )
+            if how == "restart":
+                setup.restart()
+            else:
+                bob[0].signalling.ws.transport.abort()
+                await bob[1].publish_pc.close()
+
+        lost = _lose_final_ack(bob[0], drop)
+        done = asyncio.ensure_future(bob[0].wait_for(lambda e: final(e, "incoming"), timeout=60))
+        sent = asyncio.ensure_future(ann[0].wait_for(lambda e: final(e, "outgoing"), timeout=90))
+        await ann[2].send_file(src)
+        got = await done
+        assert got.state == "complete" and sha256(Path(got.path)) == digest
+        await asyncio.gather(*back)
+        out = await sent
+        assert lost and out.state == "complete", out.message
+        assert "delivered to Bob" in out.message
+    finally:
+        await setup.close()
