@@ -76,6 +76,7 @@ class CallView(QWidget):
         self.in_call = False
         self.options: JoinOptions | None = None
         self.hand_raised = False
+        self._relay_muted: dict[str, bool] = {}  # our sources as the relay last reported them
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -276,6 +277,7 @@ class CallView(QWidget):
         self.camera_button.setChecked(not options.camera_on)
         self.share_button.setChecked(False)
         self.hand_raised = False
+        self._relay_muted = {}
         self.hand_button.setChecked(False)
         self._describe_controls()
         self._connection_state = "ok"
@@ -330,6 +332,7 @@ class CallView(QWidget):
     def _participant_present(self, info: Any) -> None:
         row = row_from_info(info, self.self_id)
         if row.is_self:
+            self._follow_host_mute(info)
             row.mic_muted = self.mic_button.isChecked()
             row.camera_muted = self.camera_button.isChecked()
             row.hand_raised = self.hand_raised
@@ -398,6 +401,18 @@ class CallView(QWidget):
             tile = self.grid.tile(pid)
             if tile is not None:
                 tile.set_state(speaking=speaking)
+
+    def _follow_host_mute(self, info: Any) -> None:
+        """The relay says one of our sources is muted that we had on: the host muted us (or all).
+        Mute it here too, so the buttons tell the truth and nothing leaves this machine."""
+        relay_muted = dict(getattr(info, "muted", {}) or {})
+        for source, button in (("mic", self.mic_button), ("camera", self.camera_button)):
+            was = self._relay_muted.get(source, False)
+            now = bool(relay_muted.get(source, False))
+            self._relay_muted[source] = now
+            if now and not was and not button.isChecked():
+                self._mute_changed(source, True)
+                tasks.start(self.ctx.media.set_muted(source, True))
 
     def _mute_changed(self, source: str, muted: bool) -> None:
         button = self.mic_button if source == "mic" else self.camera_button

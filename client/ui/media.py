@@ -135,7 +135,9 @@ class MediaService(QObject):
                 await self.session.set_muted(source, muted)
             except Exception as exc:
                 self.media_failed.emit(describe_error(exc))
-                return
+                # Muting takes effect here even if the relay did not hear it; a refused unmute
+                # (the host forbids it) leaves the source muted: show it so.
+                muted = True
         self.muted[source] = muted
         self.mute_changed.emit(source, muted)
 

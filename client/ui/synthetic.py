@@ -85,7 +85,18 @@ class SyntheticMediaSession:
             self._task = None
 
     async def set_muted(self, source: str, muted: bool) -> None:
+        """As the engine's: muted here at once, the relay told; a refused unmute stays muted."""
+        from shared.protocol import messages as m
+
         self.muted[source] = muted
+        if getattr(self.client, "meeting", None) is None:
+            return
+        try:
+            await self.client.request(m.SetMuted(id=0, source=source, muted=muted))  # type: ignore[arg-type]
+        except BaseException:
+            if not muted:
+                self.muted[source] = True
+            raise
 
     async def start_screen_share(self, monitor: int = 1) -> None:
         self.sharing = True

@@ -163,7 +163,12 @@ class MediaSession:
         track = self.local_tracks.get(source)
         if track is not None:
             track.muted = muted
-        await self.client.request(m.SetMuted(id=0, source=source, muted=muted))  # type: ignore[arg-type]
+        try:
+            await self.client.request(m.SetMuted(id=0, source=source, muted=muted))  # type: ignore[arg-type]
+        except BaseException:
+            if track is not None and not muted:
+                track.muted = True  # unmuting was refused (or not heard): stay muted here too
+            raise
 
     async def start_screen_share(self, monitor: int = 1) -> None:
         self.screen, self.screen_monitor = True, monitor

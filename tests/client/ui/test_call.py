@@ -134,3 +134,45 @@ def test_link_before_sign_in_is_opened_after(window: Any, relay: Any, drive: Any
     window.sign_in.password_edit.setText("correct horse")
     window.sign_in.submit()
     drive.until(lambda: window.stack.currentWidget() is window.prejoin, what="pre-join after sign-in")
+
+
+def test_host_mute_shows_here_and_a_refused_unmute_stays_muted(window: Any, relay: Any, drive: Any, qtbot: Any) -> None:
+    """The host mutes everyone and forbids unmuting: our mic button shows it and our mic is muted
+    here too; unmuting is refused with the relay's sentence and the button stays muted; once the
+    host allows it, unmuting works."""
+    from client.engine.call import ParleyClient
+    from client.engine.meetings import MeetingDesk
+
+    use_synthetic_media(window)
+    host_name = relay.add_user(display="Hana Host")
+    sign_in(window, relay, drive)
+    link = meeting_link(relay, host_name, "Town hall")
+    host = ParleyClient(relay.server, fingerprint=relay.fingerprint)
+    drive.run(host.connect())
+    drive.run(host.sign_in(host_name, "correct horse", remember=False))
+    drive.run(host.join(link.rsplit("/", 1)[1]))
+    try:
+        join_through_ui(window, link, drive, qtbot)
+        media = window.ctx.media
+        drive.until(lambda: media.session is not None and not window.call.mic_button.isChecked(), what="mic on")
+        mine = window.ctx.session.participant_id
+        drive.run(MeetingDesk(host).mute_all(allow_unmute=False))
+        drive.until(lambda: window.call.mic_button.isChecked(), what="our mic shown muted")
+        drive.until(lambda: media.session.muted["mic"] is True, what="our mic muted here")
+        assert window.call.model.rows[[r.participant_id for r in window.call.model.rows].index(mine)].mic_muted
+
+        drive.call(lambda: qtbot.mouseClick(window.call.mic_button, Qt.MouseButton.LeftButton))  # try to unmute
+        drive.until(lambda: window.call.error_banner.isVisible(), what="the refusal")
+        assert "does not allow unmuting" in window.call.error_label.text()
+        drive.until(lambda: window.call.mic_button.isChecked(), what="the button back to muted")
+        assert media.session.muted["mic"] is True and media.muted["mic"] is True
+        assert host.participants[mine].muted.get("mic") is True
+
+        drive.run(MeetingDesk(host).host_action("allow_unmute"))
+        drive.call(lambda: qtbot.mouseClick(window.call.mic_button, Qt.MouseButton.LeftButton))
+        drive.until(lambda: host.participants[mine].muted.get("mic") is False, what="the host to see us unmuted")
+        assert not window.call.mic_button.isChecked() and media.session.muted["mic"] is False
+    finally:
+        drive.run(host.close())
+    drive.call(lambda: qtbot.mouseClick(window.call.leave_button, Qt.MouseButton.LeftButton))
+    drive.until(lambda: window.stack.currentWidget() is window.home, what="home after leaving")

@@ -47,6 +47,7 @@ async def test_mute_all_stops_forwarding_until_the_host_allows_unmuting(tmp_path
 
         with pytest.raises(Forbidden):
             await speaker[1].set_muted("mic", False)
+        assert speaker[1].local_tracks["mic"].muted is True  # refused: still muted on the speaker's side
         assert frames(listener[1], speaker_id, "mic") - before <= 2
 
         await desk.host_action("allow_unmute")
