@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import OperationalError
 
 from relay.accounts import Accounts
+from relay.chat import install as install_chat
 from relay.config import Config
 from relay.hosting import install as install_hosting
 from relay.meeting_state import install as install_meeting_state
@@ -24,7 +25,6 @@ from relay.ops.uptime import disk_full
 from relay.ops.uptime import install as install_ops
 from relay.ratelimit import TokenBucket
 from relay.recording import install as install_recording
-from relay.chat import install as install_chat
 from relay.sfu.datachannels import install as install_files
 from relay.sfu.handlers import install as install_media
 from relay.store.db import Database

@@ -567,10 +567,33 @@ class HostControls:
             weekly_count=req.weekly_count,
         )
         booking = await self.rooms.book(peer.user, draft)
+        what = booking.title or "a meeting"
+        self._tell_bookings_changed(
+            peer, booking, {u: f"{booking.host_display_name} invited you to {what}." for u in booking.invitees}
+        )
         return m.BookingSaved(id=req.id, booking=booking, warnings=self._warnings(booking))
 
+    def _tell_bookings_changed(self, actor: Any, booking: m.BookingInfo, messages: dict[str, str]) -> None:
+        """Push ``booking.changed`` to everyone signed in whose upcoming list this changes: the
+        people in ``messages`` (user name -> sentence for them) and the host's other connections."""
+        pushes = []
+        for other in list(self.relay.peers):
+            user = getattr(other, "user", None)
+            if other is actor or user is None:
+                continue
+            if user.username in messages or user.id == booking.host_user_id:
+                message = messages.get(user.username, "")
+                pushes.append((other, m.BookingsChanged(booking_id=booking.booking_id, message=message)))
+        self.relay.deliver(pushes)
+
     async def on_edit_booking(self, peer: Any, req: m.EditBooking) -> m.Reply:
+        before = await self.rooms.get(req.booking_id, peer.user)
         booking = await self.rooms.edit(peer.user, req.booking_id, req)
+        what, host = booking.title or "a meeting", booking.host_display_name
+        messages = {u: f"You are no longer invited to {before.title or 'a meeting'}." for u in before.invitees}
+        messages.update({u: f"{host} changed {what}." for u in booking.invitees if u in before.invitees})
+        messages.update({u: f"{host} invited you to {what}." for u in booking.invitees if u not in before.invitees})
+        self._tell_bookings_changed(peer, booking, messages)
         ctl = self.controls.get(booking.meeting_id)
         booked = await self.rooms.booking_for_meeting(booking.meeting_id)
         if ctl is not None and booked is not None:  # a running meeting picks up the new invitees and room
@@ -593,6 +616,12 @@ class HostControls:
     async def on_cancel_booking(self, peer: Any, req: m.CancelBooking) -> m.Reply:
         infos = await self.rooms.list_for(peer.user, include_past=True)
         await self.rooms.cancel(peer.user, req.booking_id)
+        for info in infos:
+            if info.booking_id == req.booking_id:
+                what = info.title or "a meeting"
+                self._tell_bookings_changed(
+                    peer, info, {u: f"{info.host_display_name} cancelled {what}." for u in info.invitees}
+                )
         for info in infos:
             if info.booking_id == req.booking_id and info.meeting_id in self.relay.meetings.live:
                 await self.end_meeting(

@@ -26,7 +26,7 @@ def metric(relay: RunningRelay, name: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> None:  # noqa: ASYNC109
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> None:
     """Poll a condition that has no event to wait on (e.g. a remote counter) until it holds."""
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -133,6 +133,14 @@ class MeetingEndingSoon:
 
 
 @dataclass(frozen=True)
+class BookingsChanged:
+    """Someone else made, changed or cancelled a booking that concerns us: list them again."""
+
+    booking_id: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class MaintenanceAnnounced:
     windows: list[m.MaintenanceInfo]
     message: str
@@ -232,6 +240,7 @@ EngineEvent = (
     | HostAsked
     | MeetingEndingSoon
     | MaintenanceAnnounced
+    | BookingsChanged
     | ChatMessageReceived
     | FileTransferChanged
     | RecordingChanged

@@ -51,6 +51,8 @@ class MeetingDesk:
         elif isinstance(event, m.MeetingEndingSoon):
             self.ends_at[event.meeting_id] = event.ends_at
             emit(ev.MeetingEndingSoon(ends_at=event.ends_at, seconds_left=event.seconds_left, message=event.message))
+        elif isinstance(event, m.BookingsChanged):
+            emit(ev.BookingsChanged(booking_id=event.booking_id, message=event.message))
         elif isinstance(event, m.MaintenanceAnnounced):
             self.maintenance = list(event.windows)
             emit(ev.MaintenanceAnnounced(windows=list(event.windows), message=event.message, started=event.started))

@@ -109,6 +109,10 @@ class MeetingsService(QObject):
             self.asked.emit(event.what, event.by)
         elif isinstance(event, ev.LobbyWaiting):
             self.lobby_waiting.emit(event.message)
+        elif isinstance(event, ev.BookingsChanged):
+            if event.message:
+                self.session.announcement_received.emit(event.message)
+            tasks.start(self.refresh(), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
 
 def _qdatetime(ts: float, tz: str) -> QDateTime:

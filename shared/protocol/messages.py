@@ -783,6 +783,15 @@ class ReofferFile(_Msg, tag="files.reoffer"):
     to_users: list[str]
 
 
+class BookingsChanged(_Msg, tag="booking.changed"):
+    """A booking this user hosts or is (or was) invited to was made, changed or cancelled by
+    someone else (or on another of their devices): list the bookings again. ``message`` is a
+    sentence for people, e.g. who invited them to what."""
+
+    booking_id: str
+    message: str = ""
+
+
 class FileReoffered(_Msg, tag="files.reoffered"):
     """A transfer this participant was receiving is offered again by its sender's new seat (after
     the relay restarted); take it back with ``files.resume``."""
@@ -926,6 +935,7 @@ Event = (
     | FileCancelled
     | RecordingChanged
     | FileReoffered
+    | BookingsChanged
 )
 Message = Request | Reply | Event
 

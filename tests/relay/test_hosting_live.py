@@ -16,6 +16,7 @@ from client.engine.meetings import MeetingDesk
 from shared.errors import Conflict, Forbidden, LimitExceeded, NotFound, Unavailable
 from shared.protocol import messages as m
 from tests.conftest import RunningRelay, signed_in, unique_name
+from tests.media_fixtures import wait_until
 
 HOUR = 3600.0
 
@@ -131,6 +132,42 @@ async def test_invitees_see_bookings_and_uninvited_people_wait_in_the_lobby(
         await bob.client.join(booking.meeting_id)
     actions = [r["action"] for r in audit(relay, "--actor", alice.client.user.username)]
     assert {"booking.create", "booking.edit", "booking.cancel", "host.admit", "host.deny"} <= set(actions)
+
+
+async def test_people_hear_when_a_booking_concerning_them_changes(relay: RunningRelay, make_client: Any) -> None:
+    """Invitations, changes and cancellations are pushed to the people concerned who are signed
+    in (their upcoming list refreshes), and to the host's other devices; nobody else hears."""
+    alice_name, bob_name, carol_name = (relay.add_user(display=n) for n in ("Alice", "Bob", "Carol"))
+    alice, alice_laptop = [await desk_for(make_client, relay, alice_name) for _ in range(2)]
+    bob, carol = [await desk_for(make_client, relay, n) for n in (bob_name, carol_name)]
+    heard: dict[str, list[Any]] = {"alice": [], "laptop": [], "bob": [], "carol": []}
+    for who, desk in (("alice", alice), ("laptop", alice_laptop), ("bob", bob), ("carol", carol)):
+        desk.client.add_listener(lambda e, who=who: isinstance(e, ev.BookingsChanged) and heard[who].append(e))
+
+    async def settle(who: str, count: int) -> list[Any]:
+        await wait_until(lambda: len(heard[who]) >= count, 10, f"{count} booking pushes to {who}")
+        return heard[who]
+
+    room = add_room(relay)
+    start = time.time() + 2 * HOUR
+    saved = await alice.book(room, "Roadmap", start, start + HOUR, "Europe/Paris", [bob_name])
+    booking_id = saved.booking.booking_id
+    (invited,) = await settle("bob", 1)
+    assert (invited.booking_id, invited.message) == (booking_id, "Alice invited you to Roadmap.")
+    assert [b.booking_id for b in await bob.bookings()] == [booking_id]
+    (other_device,) = await settle("laptop", 1)
+    assert other_device.booking_id == booking_id and other_device.message == ""
+
+    await alice.edit(booking_id, title="Roadmap v2", invitees=[carol_name])
+    assert [e.message for e in await settle("carol", 1)] == ["Alice invited you to Roadmap v2."]
+    assert [e.message for e in await settle("bob", 2)][1] == "You are no longer invited to Roadmap."
+    assert await bob.bookings() == []
+
+    await alice.cancel(booking_id)
+    assert [e.message for e in await settle("carol", 2)][1] == "Alice cancelled Roadmap v2."
+    await asyncio.sleep(0.3)  # anything else would have arrived by now
+    assert heard["alice"] == []  # the one who acted is answered, not told
+    assert len(heard["bob"]) == 2 and len(heard["laptop"]) == 3
 
 
 async def test_host_controls(relay: RunningRelay, make_client: Any) -> None:

@@ -135,3 +135,28 @@ def test_lobby_queue_host_controls_and_banners(window: Any, relay: Any, drive: A
 
     drive.run(guest.leave())
     drive.run(guest.close())
+
+
+def test_invitation_appears_in_the_upcoming_list_without_signing_in_again(
+    window: Any, relay: Any, drive: Any, qtbot: Any
+) -> None:
+    """Someone books a meeting and invites us while the app is open: it appears in the upcoming
+    list by itself, with a line saying who invited us; cancelling takes it away again."""
+    me = sign_in(window, relay, drive)
+    drive.until(lambda: window.meeting_ui.service.desk is not None, what="meetings service")
+    room = add_room(relay)
+    host_name = relay.add_user(display="Olga Organiser")
+    host = ParleyClient(relay.server, fingerprint=relay.fingerprint)
+    drive.run(host.connect())
+    drive.run(host.sign_in(host_name, "correct horse", remember=False))
+    try:
+        assert window.home.upcoming.count() == 0
+        start = (int(time.time() // 3600) + 40) * 3600.0
+        saved = drive.run(MeetingDesk(host).book(room, "Quarterly plan", start, start + 1800, "UTC", [me]))
+        drive.until(lambda: window.home.upcoming.count() == 1, what="the invitation in the upcoming list")
+        texts = [window.home.announcements.list.item(i).text() for i in range(window.home.announcements.count())]
+        assert any("Olga Organiser invited you to Quarterly plan." in t for t in texts), texts
+        drive.run(MeetingDesk(host).cancel(saved.booking.booking_id))
+        drive.until(lambda: window.home.upcoming.count() == 0, what="the cancelled meeting gone")
+    finally:
+        drive.run(host.close())
