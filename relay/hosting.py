@@ -25,6 +25,9 @@ from shared.protocol import messages as m
 log = logging.getLogger("parley.relay.hosting")
 
 WARN_BEFORE_END = (600.0, 60.0)  # seconds before the length limit ends a meeting
+# A booked meeting the length limit ended opens again this long before its next booked time.
+REOPEN_BEFORE = 900.0
+CLOSED_FOR_GOOD = 1e18
 MAINTENANCE_POLL_SECONDS = 1.0
 HOST_ONLY = {"make_host", "make_cohost", "make_participant", "end"}
 NEEDS_SEAT = {"mute", "ask_unmute", "ask_video", "stop_video", "remove", "rename", "make_host", "make_cohost"}
@@ -53,6 +56,7 @@ class Controls:
     removed: set[str] = field(default_factory=set)
     waiting: dict[str, Waiting] = field(default_factory=dict)
     ends_at: float = 0.0
+    closed_until: float = 0.0  # the length limit ended it: no new start before this
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
 
@@ -131,7 +135,7 @@ class HostControls:
             row = await s.scalar(select(Meeting).where(Meeting.id == meeting_id))
         if row is None or row.ended_at is not None:
             return None
-        ctl = Controls(meeting_id=meeting_id, host_user_id=row.host_user_id)
+        ctl = Controls(meeting_id=meeting_id, host_user_id=row.host_user_id, closed_until=row.closed_until or 0.0)
         booked = await self.rooms.booking_for_meeting(meeting_id)
         if booked is not None:
             _booking, ctl.invited, ctl.capacity = booked
@@ -197,6 +201,9 @@ class HostControls:
         if self.active is not None and live is None:
             raise Unavailable(self._maintenance_sentence(self.active))
         ctl = await self._controls(req.meeting_id)
+        if live is None and ctl is not None and self.relay.clock() < ctl.closed_until:
+            self.controls.pop(req.meeting_id, None)
+            raise self._closed_by_length(ctl.closed_until)
         seated = live.by_user(user.id) if live else None
         if ctl is not None and seated is None:
             host_id = live.info.host_user_id if live else ctl.host_user_id
@@ -297,15 +304,19 @@ class HostControls:
 
     # --- ending -------------------------------------------------------------------------------
 
-    async def end_meeting(self, meeting_id: str, message: str, *, actor: str, action: str) -> None:
+    async def end_meeting(
+        self, meeting_id: str, message: str, *, actor: str, action: str, closed_until: float = 0.0
+    ) -> None:
         """End a meeting for everyone (and the lobby). A booked meeting's link stays valid for its
-        later occurrences; an instant meeting's link stops working."""
+        later occurrences (from ``closed_until`` on); an instant meeting's link stops working."""
         ctl = self.controls.pop(meeting_id, None)
         now = self.relay.clock()
         async with self.relay.db.sessions() as s, s.begin():
             row = await s.scalar(select(Meeting).where(Meeting.id == meeting_id))
             if row is not None and row.ended_at is None and not (ctl is not None and ctl.booked):
                 row.ended_at = now
+            if row is not None and closed_until:
+                row.closed_until = closed_until
             s.add(AuditEntry(at=now, actor=actor, action=action, target=meeting_id))
         if ctl is not None:
             for timer in ctl.timers:
@@ -353,14 +364,52 @@ class HostControls:
         )
 
     def _length_reached(self, meeting_id: str) -> None:
+        self.relay._spawn(self._end_for_length(meeting_id))
+
+    async def _end_for_length(self, meeting_id: str) -> None:
+        """End a meeting at the length limit. A booked one may not simply start again (that would
+        make the limit meaningless): it opens again shortly before its next booked time."""
         limit = self.relay.config.limits.meeting_length_minutes
-        self.relay._spawn(
-            self.end_meeting(
-                meeting_id,
-                f"The meeting reached the length limit of {_length(limit)} and has ended.",
-                actor="relay",
-                action="meeting.length_limit",
-            )
+        ctl = self.controls.get(meeting_id)
+        closed_until = 0.0
+        if ctl is not None and ctl.booked:
+            started = ctl.ends_at - limit * 60
+            times = await self.rooms.occurrences_for_meeting(meeting_id)
+            # The occurrence this meeting was held for is the first not over when it started.
+            later = [start for start, end in times if end > started][1:]
+            closed_until = later[0] - REOPEN_BEFORE if later else CLOSED_FOR_GOOD
+        await self.end_meeting(
+            meeting_id,
+            f"The meeting reached the length limit of {_length(limit)} and has ended.",
+            actor="relay",
+            action="meeting.length_limit",
+            closed_until=closed_until,
+        )
+
+    async def _reopen_after_edit(self, booking: m.BookingInfo) -> None:
+        """The host moved a booking the length limit had closed: it opens before its new next time."""
+        now = self.relay.clock()
+        async with self.relay.db.sessions() as s, s.begin():
+            row = await s.scalar(select(Meeting).where(Meeting.id == booking.meeting_id))
+            if row is None or not row.closed_until:
+                return
+            future = [start for start, end in booking.occurrences if end > now]  # in progress counts
+            until = future[0] - REOPEN_BEFORE if future else CLOSED_FOR_GOOD
+            row.closed_until = until
+        ctl = self.controls.get(booking.meeting_id)
+        if ctl is not None:
+            ctl.closed_until = until
+
+    def _closed_by_length(self, until: float) -> LimitExceeded:
+        limit = self.relay.config.limits.meeting_length_minutes
+        if until >= CLOSED_FOR_GOOD:
+            when = "it has no later booked time; book it again to meet again."
+        else:
+            when = f"it opens again at {local_text(until)}, before its next booked time."
+        return LimitExceeded(
+            "meeting_length_minutes",
+            limit,
+            f"This meeting reached the length limit of {_length(limit)}; {when}",
         )
 
     # --- seats going away: pass the host role on ----------------------------------------------
@@ -594,6 +643,7 @@ class HostControls:
         messages.update({u: f"{host} changed {what}." for u in booking.invitees if u in before.invitees})
         messages.update({u: f"{host} invited you to {what}." for u in booking.invitees if u not in before.invitees})
         self._tell_bookings_changed(peer, booking, messages)
+        await self._reopen_after_edit(booking)
         ctl = self.controls.get(booking.meeting_id)
         booked = await self.rooms.booking_for_meeting(booking.meeting_id)
         if ctl is not None and booked is not None:  # a running meeting picks up the new invitees and room

@@ -176,8 +176,8 @@ def install(relay: Any) -> MeetingStates:
     relay.on_participant_removed.append(states.forget)
     end_meeting = relay.hosting.end_meeting
 
-    async def ended(meeting_id: str, message: str, *, actor: str, action: str) -> None:
-        await end_meeting(meeting_id, message, actor=actor, action=action)
+    async def ended(meeting_id: str, message: str, *, actor: str, action: str, closed_until: float = 0.0) -> None:
+        await end_meeting(meeting_id, message, actor=actor, action=action, closed_until=closed_until)
         states.roles.pop(meeting_id, None)
         states.recorder.pop(meeting_id, None)
         await states._delete(meeting_id)  # a booked meeting's next occurrence starts afresh

@@ -473,6 +473,17 @@ class Rooms:
                 )
             return out
 
+    async def occurrences_for_meeting(self, meeting_id: str) -> list[tuple[float, float]]:
+        """The booked [start, end] times of a meeting (none when it is not booked), soonest first."""
+        async with self.db.sessions() as s:
+            rows = await s.execute(
+                select(BookingOccurrence.starts_at, BookingOccurrence.ends_at)
+                .join(Booking, Booking.id == BookingOccurrence.booking_id)
+                .where(Booking.meeting_id == meeting_id, Booking.cancelled_at.is_(None))
+                .order_by(BookingOccurrence.starts_at)
+            )
+            return [(float(a), float(b)) for a, b in rows]
+
     async def booking_for_meeting(self, meeting_id: str) -> tuple[Booking, set[str], int] | None:
         """The live booking behind a meeting: (booking, invited user ids, room capacity)."""
         async with self.db.sessions() as s:

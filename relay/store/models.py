@@ -64,6 +64,8 @@ class Meeting(Base):
     host_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[float] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # A booked meeting the length limit ended may not start again before this time (UTC seconds).
+    closed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AdminEvent(Base):

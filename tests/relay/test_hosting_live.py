@@ -318,6 +318,51 @@ async def test_meeting_length_limit_warns_then_ends(tmp_path: Path, make_client:
         await stop_relay(relay, *desks)
 
 
+async def test_a_booked_meeting_the_length_limit_ended_does_not_simply_start_again(
+    tmp_path: Path, make_client: Any
+) -> None:
+    """Otherwise the limit means nothing: rejoining the link would start a fresh meeting. It opens
+    again before its next booked time, also after a relay restart; a booking with no later time
+    stays closed until the host moves it."""
+    relay = RunningRelay(tmp_path / "data", "[limits]\nmeeting_length_minutes = 0.05\n").start()
+    desks: list[MeetingDesk] = []
+    try:
+        host = relay.add_user(display="Host")
+        desk = await desk_for(make_client, relay, host)
+        desks.append(desk)
+        room = add_room(relay)
+        start = time.time() + 30
+        weekly = (await desk.book(room, "Stand-up", start, start + 3, "UTC", weekly_count=2)).booking
+        once = (await desk.book(room, "One-off", start + HOUR, start + HOUR + 3, "UTC")).booking
+
+        for booking in (weekly, once):
+            ended = expect(desk.client, lambda e: isinstance(e, ev.MeetingLeft), timeout=15)
+            await desk.client.join(booking.meeting_id)
+            assert "length limit" in (await ended).message  # type: ignore[attr-defined]
+        with pytest.raises(LimitExceeded) as weekly_refused:
+            await desk.client.join(weekly.meeting_id)
+        assert weekly_refused.value.detail == {"limit": "meeting_length_minutes", "value": 0.05}
+        assert "opens again at" in weekly_refused.value.message
+        with pytest.raises(LimitExceeded, match="no later booked time"):
+            await desk.client.join(once.meeting_id)
+
+        await stop_relay(relay, *desks)  # the decision is in the database
+        desks.clear()
+        relay.start()
+        desk = await desk_for(make_client, relay, host)
+        desks.append(desk)
+        with pytest.raises(LimitExceeded, match="opens again at"):
+            await desk.client.join(weekly.meeting_id)
+
+        # The host moves the one-off meeting to a time now (a minute ago): it can be held again.
+        now = time.time()
+        await desk.edit(once.booking_id, starts_at=now - 1, ends_at=now + 2)
+        joined = await desk.client.join(once.meeting_id)
+        assert joined.meeting.meeting_id == once.meeting_id
+    finally:
+        await stop_relay(relay, *desks)
+
+
 async def test_maintenance_is_announced_and_stops_new_meetings(tmp_path: Path, make_client: Any) -> None:
     relay = RunningRelay(tmp_path / "data").start()
     desks: list[MeetingDesk] = []
