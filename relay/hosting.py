@@ -141,9 +141,12 @@ class HostControls:
             _booking, ctl.invited, ctl.capacity = booked
             ctl.booked = True
             ctl.lobby = True  # people not invited wait for the host
-        await self.relay.meeting_states.restore(ctl)  # decisions saved before a restart
-        self.controls.setdefault(meeting_id, ctl)
-        return self.controls[meeting_id]
+        saved = await self.relay.meeting_states.load(meeting_id)  # decisions saved before a restart
+        if meeting_id in self.controls:  # someone else's join loaded it while we awaited
+            return self.controls[meeting_id]
+        self.relay.meeting_states.apply(ctl, saved)
+        self.controls[meeting_id] = ctl
+        return ctl
 
     def _seat(self, peer: Any) -> tuple[LiveMeeting, Participant, Controls]:
         meeting = self.relay.meetings.live.get(peer.meeting_id or "")

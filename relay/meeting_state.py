@@ -94,10 +94,17 @@ class MeetingStates:
 
     # --- restoring --------------------------------------------------------------------------------
 
-    async def restore(self, ctl: Controls) -> None:
-        """Put a meeting's saved decisions back into ``ctl`` (first load after a restart)."""
+    async def load(self, meeting_id: str) -> MeetingStateRow | None:
+        """A meeting's saved decisions, if any (read them, then ``apply`` without awaiting between:
+        two people rejoining at once must not restore twice over each other's seats)."""
         async with self.relay.db.sessions() as s:
-            row = await s.scalar(select(MeetingStateRow).where(MeetingStateRow.meeting_id == ctl.meeting_id))
+            row: MeetingStateRow | None = await s.scalar(
+                select(MeetingStateRow).where(MeetingStateRow.meeting_id == meeting_id)
+            )
+            return row
+
+    def apply(self, ctl: Controls, row: MeetingStateRow | None) -> None:
+        """Put a meeting's saved decisions back into ``ctl`` (first load after a restart)."""
         if row is None:
             return
         ctl.admitted |= set(row.admitted)
