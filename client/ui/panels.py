@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -143,6 +143,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
+ITEM_PADDING = 6  # QListWidget::item padding in resources/style/parley.qss
+
+
 class TransferRow(QWidget):
     """One file transfer: what, with whom, progress, speed, time left, and what can be done."""
 
@@ -274,7 +277,10 @@ class FilesPanel(QWidget):
         layout.addWidget(self.send_button)
         self.files = QListWidget()
         accessible(self.files, self.tr("Files shared in this meeting"))
-        layout.addWidget(self.files, 1)
+        self.files.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.files.setResizeMode(QListView.ResizeMode.Adjust)
+        self.files.viewport().installEventFilter(self)  # rows follow the list's width
+        layout.addWidget(self.files, 100)  # the list takes the height; the stretch below only when empty
         self.files.hide()
         self.empty = QLabel()
         self.empty.setObjectName("emptyState")
@@ -313,10 +319,31 @@ class FilesPanel(QWidget):
             self.files.show()
             self.empty.hide()
         row.show_state(e)
-        for i in range(self.files.count()):
-            if self.files.itemWidget(self.files.item(i)) is row:
-                self.files.item(i).setSizeHint(row.sizeHint())
+        self._fit_rows()
+        QTimer.singleShot(0, self._fit_rows)  # again once Qt has polished and laid the row out
         return row
+
+    def _fit_rows(self) -> None:
+        """Give each row the height its wrapped text needs at the list's current width (a row's
+        own size hint does not know the width, so long sentences were cut off)."""
+        width = max(120, self.files.viewport().width())
+        inner = width - 2 * ITEM_PADDING - 4  # what the row gets inside the item's padding
+        for i in range(self.files.count()):
+            item = self.files.item(i)
+            row = self.files.itemWidget(item)
+            if row is None:
+                continue
+            row.ensurePolished()  # the style sheet's fonts decide how many lines the text takes
+            height = row.heightForWidth(inner) if row.hasHeightForWidth() else -1
+            height = max(height, row.minimumSizeHint().height(), row.sizeHint().height() if height <= 0 else 0)
+            hint = QSize(width, height + 2 * ITEM_PADDING)
+            if item.sizeHint() != hint:
+                item.setSizeHint(hint)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and watched is self.files.viewport():
+            QTimer.singleShot(0, self._fit_rows)
+        return super().eventFilter(watched, event)
 
     def add_file(self, sender: str, name: str, size: int) -> None:
         self.files.addItem(self.tr("{0} from {1} ({2} KB)").format(name, sender, max(1, size // 1024)))

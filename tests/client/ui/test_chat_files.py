@@ -185,3 +185,13 @@ def test_transfer_row_shows_why_a_transfer_waits(qapp: Any) -> None:
     panel.show_transfer(changed(message=waiting, speed=0.0, seconds_left=None))
     assert row.status.text().startswith(waiting) and "1.0 MB of 4.0 MB" in row.status.text(), row.status.text()
     assert row.cancel_button.isVisibleTo(row) and row.progress.isVisibleTo(row)
+
+    # Shown in a narrow panel, the row is as tall as its wrapped sentence needs: nothing cut off.
+    panel.resize(340, 420)
+    panel.show()
+    for _ in range(3):
+        qapp.processEvents()
+    assert row.status.height() >= row.status.heightForWidth(row.status.width()) > row.status.fontMetrics().height()
+    assert row.cancel_button.geometry().bottom() < row.height()
+    assert row.width() <= panel.files.viewport().width()  # no sideways scrolling
+    panel.close()
