@@ -7,7 +7,8 @@ the meeting, people admitted and removed, the lock, "mute all" forbidding unmuti
 recording indicator (who records, since when, whether co-hosts may record).
 
 Participant ids change when people come back after a restart, so everything is kept by user id:
-a co-host gets the role again when they take a seat, and the recorder's new seat becomes the
+a co-host gets the role again when they take a seat, a host handed over during the meeting is the
+host again (the meeting loads with them as host), and the recorder's new seat becomes the
 recording seat (so the recording ends when that seat is given up, as before the restart).
 """
 
@@ -46,10 +47,15 @@ class MeetingStates:
         roles = self.roles.setdefault(meeting_id, {})
         live = self.relay.meetings.live.get(meeting_id)
         if live is not None:
+            handed_to = live.info.host_user_id if live.info.host_user_id != ctl.host_user_id else ""
+            for user_id in [u for u, role in roles.items() if role == "host" and u != handed_to]:
+                del roles[user_id]
+            if handed_to:
+                roles[handed_to] = "host"  # handed over during the meeting: kept across a restart
             for seat in live.participants.values():
                 if seat.role == "cohost":
                     roles[seat.user_id] = "cohost"
-                else:
+                elif seat.user_id != handed_to:
                     roles.pop(seat.user_id, None)
         rec: m.RecordingState = self.relay.recordings.state(meeting_id)
         recorder = ""
@@ -111,7 +117,10 @@ class MeetingStates:
         ctl.removed |= set(row.removed)
         ctl.locked = row.locked
         ctl.unmute_allowed = row.unmute_allowed
-        self.roles[ctl.meeting_id] = {k: str(v) for k, v in row.roles.items() if v == "cohost"}
+        self.roles[ctl.meeting_id] = {k: str(v) for k, v in row.roles.items() if v in ("cohost", "host")}
+        handed_to = next((k for k, v in row.roles.items() if v == "host"), "")
+        if handed_to:  # the meeting loads with this host (relay.meetings reads the override)
+            self.relay.meetings.host_overrides[ctl.meeting_id] = handed_to
         recordings = self.relay.recordings
         if row.recording_by_user_id or row.allow_cohost_recording:
             recordings.states[ctl.meeting_id] = m.RecordingState(
@@ -148,6 +157,7 @@ class MeetingStates:
             self.save_soon(meeting_id)
         else:  # ended (hosting drops a meeting's controls only then)
             self.roles.pop(meeting_id, None)
+            self.relay.meetings.host_overrides.pop(meeting_id, None)
             self.recorder.pop(meeting_id, None)
             self.relay._spawn(self._delete(meeting_id))
 
@@ -186,6 +196,7 @@ def install(relay: Any) -> MeetingStates:
     async def ended(meeting_id: str, message: str, *, actor: str, action: str, closed_until: float = 0.0) -> None:
         await end_meeting(meeting_id, message, actor=actor, action=action, closed_until=closed_until)
         states.roles.pop(meeting_id, None)
+        relay.meetings.host_overrides.pop(meeting_id, None)
         states.recorder.pop(meeting_id, None)
         await states._delete(meeting_id)  # a booked meeting's next occurrence starts afresh
 

@@ -79,6 +79,8 @@ class Meetings:
         self.config = config
         self.clock = clock
         self.live: dict[str, LiveMeeting] = {}
+        # Meeting id -> user id of a host handed over during the meeting (restored after a restart).
+        self.host_overrides: dict[str, str] = {}
         self.link_port = config.server.port
 
     # --- creation -----------------------------------------------------------------------------
@@ -123,7 +125,8 @@ class Meetings:
                 self.config.limits.meetings_per_server,
                 "The server is running as many meetings as it may at once. Try again later.",
             )
-        live = LiveMeeting(info=self._info(row.id, row.title, row.host_user_id))
+        host = self.host_overrides.get(meeting_id) or row.host_user_id
+        live = LiveMeeting(info=self._info(row.id, row.title, host))
         self.live[meeting_id] = live
         return live
 

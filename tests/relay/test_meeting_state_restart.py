@@ -100,3 +100,41 @@ async def test_cohost_removal_lock_and_recording_survive_a_restart(tmp_path: Pat
             await c[n].close()
     finally:
         relay.stop()
+
+
+async def test_a_host_handed_over_stays_host_after_a_restart(tmp_path: Path, make_client: Any) -> None:
+    """Alice created the meeting and handed the host role to Bob: after a restart Bob is still the
+    host (whoever of them comes back first) and Alice is not; the next meeting starts afresh."""
+    relay = RunningRelay(tmp_path / "data", "[backup]\ninterval_hours = 0\n", port=free_port()).start()
+    try:
+        names = {n: relay.add_user(display=n) for n in ("Alice", "Bob", "Carol")}
+        meeting = relay.create_meeting(names["Alice"], "Handover")
+        c = {n: await signed_in(make_client, relay, names[n]) for n in names}
+        for n in ("Alice", "Bob"):
+            await c[n].join(meeting)
+        uid = {n: c[n].user.user_id for n in names}
+        await MeetingDesk(c["Alice"]).host_action("make_host", participant_id=c["Bob"].participant_id)
+        await wait_until(lambda: role_of(c["Alice"], uid["Bob"]) == "host", 10, "bob to be host")
+        await MeetingDesk(c["Bob"]).host_action("make_cohost", participant_id=c["Alice"].participant_id)
+        await wait_until(lambda: role_of(c["Bob"], uid["Alice"]) == "cohost", 10, "alice to be co-host")
+
+        back = [expect(c[n], lambda e: isinstance(e, ev.Reconnected)) for n in ("Alice", "Bob")]
+        assert relay.stop(signal.SIGTERM) == 0
+        relay.start()
+        await asyncio.gather(*back)
+        for viewer in ("Alice", "Bob"):
+            await wait_until(lambda v=viewer: role_of(c[v], uid["Bob"]) == "host", 15, f"{viewer} to see Bob host")
+            await wait_until(lambda v=viewer: role_of(c[v], uid["Alice"]) == "cohost", 15, f"{viewer}: Alice co-host")
+        await c["Carol"].join(meeting)
+        assert role_of(c["Carol"], uid["Bob"]) == "host" and role_of(c["Carol"], uid["Alice"]) == "cohost"
+        assert [p.role for p in c["Carol"].participants.values()].count("host") == 1
+
+        # Only the host ends it for everyone; then the handover is forgotten with the meeting.
+        with pytest.raises(Forbidden):
+            await MeetingDesk(c["Alice"]).host_action("make_host", participant_id=c["Carol"].participant_id)
+        await MeetingDesk(c["Bob"]).host_action("end")
+        await wait_until(lambda: meeting_state_rows(relay) == 0, 10, "the meeting's state to be deleted")
+        for n in c:
+            await c[n].close()
+    finally:
+        relay.stop()
