@@ -52,6 +52,9 @@ class MeetingStates:
                 del roles[user_id]
             if handed_to:
                 roles[handed_to] = "host"  # handed over during the meeting: kept across a restart
+                self.relay.meetings.host_overrides[meeting_id] = handed_to  # and when it empties
+            else:
+                self.relay.meetings.host_overrides.pop(meeting_id, None)
             for seat in live.participants.values():
                 if seat.role == "cohost":
                     roles[seat.user_id] = "cohost"

@@ -117,6 +117,15 @@ async def test_a_host_handed_over_stays_host_after_a_restart(tmp_path: Path, mak
         await wait_until(lambda: role_of(c["Alice"], uid["Bob"]) == "host", 10, "bob to be host")
         await MeetingDesk(c["Bob"]).host_action("make_cohost", participant_id=c["Alice"].participant_id)
         await wait_until(lambda: role_of(c["Bob"], uid["Alice"]) == "cohost", 10, "alice to be co-host")
+        # Everyone leaves and comes back (no restart): Bob is still the host.
+        await c["Alice"].leave()
+        await c["Bob"].leave()
+        joined = await c["Alice"].join(meeting)
+        assert next(p.role for p in joined.participants if p.user_id == uid["Alice"]) != "host"
+        await c["Bob"].join(meeting)
+        await wait_until(lambda: role_of(c["Alice"], uid["Bob"]) == "host", 10, "bob host again")
+        await MeetingDesk(c["Bob"]).host_action("make_cohost", participant_id=c["Alice"].participant_id)
+        await wait_until(lambda: role_of(c["Bob"], uid["Alice"]) == "cohost", 10, "alice co-host again")
 
         back = [expect(c[n], lambda e: isinstance(e, ev.Reconnected)) for n in ("Alice", "Bob")]
         assert relay.stop(signal.SIGTERM) == 0
