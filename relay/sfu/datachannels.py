@@ -300,10 +300,7 @@ class FileRelay:
 
     async def on_offer(self, peer: Any, req: m.OfferFile) -> m.Reply:
         meeting, me = self._seat(peer)
-        raw_id = transfer_bytes(req.transfer_id)
-        if raw_id in self.transfers:
-            raise Conflict("A transfer with this id is already in progress.")
-        self._check_offer(me, req.size, req.chunk_size, req.chunks)
+        self._check_offer(me, req)
         if len(req.manifest) > MAX_MANIFEST or len(req.sender_key) > 64:
             raise BadRequest("The offer's manifest or key is too large.")
         if req.to:
@@ -320,18 +317,7 @@ class FileRelay:
         for target in targets:
             if target.participant_id not in req.wrapped_keys:
                 raise BadRequest(f"The offer has no key for {target.display_name}.")
-        transfer = Transfer(
-            transfer_id=req.transfer_id,
-            raw_id=raw_id,
-            meeting_id=meeting.meeting_id,
-            sender_id=me.participant_id,
-            sender_user_id=me.user_id,
-            size=req.size,
-            chunks=req.chunks,
-            recipients={t.participant_id: Recipient(t.participant_id) for t in targets},
-        )
-        self.transfers[raw_id] = transfer
-        self.by_id[req.transfer_id] = transfer
+        self._add(meeting, me, req, recipients={t.participant_id: Recipient(t.participant_id) for t in targets})
         log.info("file transfer %s offered to %d participants", req.transfer_id, len(targets))
         self.relay.deliver(
             [
@@ -355,8 +341,11 @@ class FileRelay:
         )
         return m.Ok(id=req.id)
 
-    def _check_offer(self, me: Any, size: int, chunk_size: int, chunks: int) -> None:
-        """The limits every offer (and offer again) must meet."""
+    def _check_offer(self, me: Any, req: m.OfferFile | m.ReofferFile) -> None:
+        """What every offer (and offer again) must meet: a new id, the size and the limits."""
+        if transfer_bytes(req.transfer_id) in self.transfers:
+            raise Conflict("A transfer with this id is already in progress.")
+        size, chunk_size, chunks = req.size, req.chunk_size, req.chunks
         cfg = self.config
         if size <= 0:
             raise BadRequest("The file is empty; there is nothing to send.")
@@ -385,30 +374,39 @@ class FileRelay:
                 f"server allows; try again in {max(1, round(bucket.retry_after(chunk_size)))} seconds.",
             )
 
-    async def on_reoffer(self, peer: Any, req: m.ReofferFile) -> m.Reply:
-        """The relay restarted under an unfinished transfer: its sender (on a new seat) offers it
-        again to the users who were receiving it, who take it back with files.resume."""
-        meeting, me = self._seat(peer)
-        raw_id = transfer_bytes(req.transfer_id)
-        if raw_id in self.transfers:
-            raise Conflict("A transfer with this id is already in progress.")
-        self._check_offer(me, req.size, req.chunk_size, req.chunks)
-        users = {u for u in req.to_users[:64] if isinstance(u, str) and u and u != me.user_id}
-        if not users:
-            raise BadRequest("Say who was receiving the file.")
+    def _add(
+        self,
+        meeting: Any,
+        me: Any,
+        req: m.OfferFile | m.ReofferFile,
+        *,
+        recipients: dict[str, Recipient],
+        claimable: set[str] | None = None,
+    ) -> Transfer:
         transfer = Transfer(
             transfer_id=req.transfer_id,
-            raw_id=raw_id,
+            raw_id=transfer_bytes(req.transfer_id),
             meeting_id=meeting.meeting_id,
             sender_id=me.participant_id,
             sender_user_id=me.user_id,
             size=req.size,
             chunks=req.chunks,
-            recipients={},
-            claimable=users,
+            recipients=recipients,
+            claimable=claimable or set(),
         )
-        self.transfers[raw_id] = transfer
-        self.by_id[req.transfer_id] = transfer
+        self.transfers[transfer.raw_id] = transfer
+        self.by_id[transfer.transfer_id] = transfer
+        return transfer
+
+    async def on_reoffer(self, peer: Any, req: m.ReofferFile) -> m.Reply:
+        """The relay restarted under an unfinished transfer: its sender (on a new seat) offers it
+        again to the users who were receiving it, who take it back with files.resume."""
+        meeting, me = self._seat(peer)
+        self._check_offer(me, req)
+        users = {u for u in req.to_users[:64] if isinstance(u, str) and u and u != me.user_id}
+        if not users:
+            raise BadRequest("Say who was receiving the file.")
+        self._add(meeting, me, req, recipients={}, claimable=users)
         log.info("file transfer %s offered again to %d users", req.transfer_id, len(users))
         event = m.FileReoffered(
             meeting_id=meeting.meeting_id,
