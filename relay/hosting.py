@@ -379,8 +379,7 @@ class HostControls:
             started = ctl.ends_at - limit * 60
             times = await self.rooms.occurrences_for_meeting(meeting_id)
             # The occurrence this meeting was held for is the first not over when it started.
-            later = [start for start, end in times if end > started][1:]
-            closed_until = later[0] - REOPEN_BEFORE if later else CLOSED_FOR_GOOD
+            closed_until = _reopens_at([start for start, end in times if end > started][1:])
         await self.end_meeting(
             meeting_id,
             f"The meeting reached the length limit of {_length(limit)} and has ended.",
@@ -396,8 +395,7 @@ class HostControls:
             row = await s.scalar(select(Meeting).where(Meeting.id == booking.meeting_id))
             if row is None or not row.closed_until:
                 return
-            future = [start for start, end in booking.occurrences if end > now]  # in progress counts
-            until = future[0] - REOPEN_BEFORE if future else CLOSED_FOR_GOOD
+            until = _reopens_at([start for start, end in booking.occurrences if end > now])  # in progress counts
             row.closed_until = until
         ctl = self.controls.get(booking.meeting_id)
         if ctl is not None:
@@ -725,6 +723,11 @@ class HostControls:
         for peer in list(self.relay.peers):
             if peer.user is not None:
                 self._send(peer, event)
+
+
+def _reopens_at(next_starts: list[float]) -> float:
+    """When a meeting the length limit closed opens again: before the first of ``next_starts``."""
+    return next_starts[0] - REOPEN_BEFORE if next_starts else CLOSED_FOR_GOOD
 
 
 def _length(minutes: float) -> str:

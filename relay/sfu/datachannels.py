@@ -499,32 +499,24 @@ class FileRelay:
 
     async def on_resume(self, peer: Any, req: m.ResumeFile) -> m.Reply:
         transfer, r = self._recipient(peer, req.transfer_id, claim=True)
-        if r.accepted and req.received == transfer.chunks:
-            # It has the whole file, verified; its acknowledgement was lost with its connection.
-            r.next = r.acked = transfer.chunks
-            r.done = True
-            self._to_sender(
-                transfer,
-                m.FileAcked(
-                    transfer_id=transfer.transfer_id,
-                    participant_id=r.participant_id,
-                    received=transfer.chunks,
-                    complete=True,
-                    resume=True,
-                ),
-            )
-            self._finish_if_done(transfer)
-            return m.Ok(id=req.id)
-        if not r.accepted or not 0 <= req.received < transfer.chunks:
+        if not r.accepted or not 0 <= req.received <= transfer.chunks:
             raise BadRequest("There is nothing to resume at that position.")
+        # All of it: the whole file arrived and was verified; the acknowledgement was lost.
+        complete = req.received == transfer.chunks
         r.next = r.acked = req.received
-        r.paused = False
+        r.paused, r.done = False, complete
         self._to_sender(
             transfer,
             m.FileAcked(
-                transfer_id=transfer.transfer_id, participant_id=r.participant_id, received=req.received, resume=True
+                transfer_id=transfer.transfer_id,
+                participant_id=r.participant_id,
+                received=req.received,
+                complete=complete,
+                resume=True,
             ),
         )
+        if complete:
+            self._finish_if_done(transfer)
         return m.Ok(id=req.id)
 
     async def on_cancel(self, peer: Any, req: m.CancelFile) -> m.Reply:
