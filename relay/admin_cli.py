@@ -6,16 +6,15 @@ Registered on the main parser by `relay.cli.build_parser` through `register`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
 from sqlalchemy import select
 
+from relay.cli_support import Admin, when, with_admin
 from relay.store.models import AuditEntry
 from shared.errors import BadRequest
 
@@ -43,32 +42,12 @@ def parse_time(text: str, *, now: float | None = None, past: bool = False) -> fl
     return parsed.timestamp()
 
 
-def _with_rooms(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
-    """Run ``work(rooms)`` on the configured database, without loading the media plane."""
-    from relay.cli import _config
-    from relay.rooms import Rooms
-    from relay.store.db import Database
-
-    config = _config(args)
-
-    async def main() -> int:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(config.database_url)
-        try:
-            await db.migrate()
-            return await work(Rooms(db, config))
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
-
-
-def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+_minute = partial(when, seconds=False)
 
 
 def cmd_room(args: argparse.Namespace) -> int:
-    async def work(rooms: Any) -> int:
+    async def work(admin: Admin) -> int:
+        rooms = admin.rooms
         if args.action == "add":
             room = await rooms.add_room(args.name, args.capacity, args.description or "")
             print(f"added room {room.name} (capacity {room.capacity})")
@@ -95,25 +74,26 @@ def cmd_room(args: argparse.Namespace) -> int:
             print(f"removed room {args.name}{extra}")
         return 0
 
-    return _with_rooms(args, work)
+    return with_admin(args, work)
 
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
-    async def work(rooms: Any) -> int:
+    async def work(admin: Admin) -> int:
+        windows = admin.windows
         if args.action == "schedule":
             starts_at = parse_time(args.start)
-            window, clashing = await rooms.schedule_maintenance(
+            window, clashing = await windows.schedule(
                 starts_at, args.duration, args.message, emergency=args.emergency, actor=args.actor
             )
             kind = "emergency maintenance" if window.emergency else "maintenance"
-            print(f"scheduled {kind} {window.id}: {_when(window.starts_at)} to {_when(window.ends_at)}")
+            print(f"scheduled {kind} {window.id}: {_minute(window.starts_at)} to {_minute(window.ends_at)}")
             for booking in clashing:
                 print(
                     f"warning: booking {booking.booking_id} ({booking.title!r} in {booking.room_name}, "
                     f"host {booking.host_username}) overlaps this window"
                 )
         elif args.action == "list":
-            windows = await rooms.list_maintenance(include_past=args.all)
+            listed = await windows.list(include_past=args.all)
             if args.json:
                 rows = [
                     {
@@ -124,25 +104,25 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
                         "emergency": w.emergency,
                         "created_by": w.created_by,
                     }
-                    for w in windows
+                    for w in listed
                 ]
                 print(json.dumps(rows, indent=2))
-            elif not windows:
+            elif not listed:
                 print("no maintenance scheduled")
             else:
-                for w in windows:
+                for w in listed:
                     flag = " (emergency)" if w.emergency else ""
-                    print(f"{w.id:<4} {_when(w.starts_at)} to {_when(w.ends_at)}{flag}  {w.message}")
+                    print(f"{w.id:<4} {_minute(w.starts_at)} to {_minute(w.ends_at)}{flag}  {w.message}")
         elif args.action == "cancel":
-            await rooms.cancel_maintenance(args.window_id, actor=args.actor)
+            await windows.cancel(args.window_id, actor=args.actor)
             print(f"cancelled maintenance {args.window_id}")
         return 0
 
-    return _with_rooms(args, work)
+    return with_admin(args, work)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    async def work(rooms: Any) -> int:
+    async def work(admin: Admin) -> int:
         query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(args.limit)
         if args.since:
             query = query.where(AuditEntry.at >= parse_time(args.since, past=True))
@@ -151,7 +131,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.action:
             # "booking" matches booking.create, booking.edit, ...; "booking.create" only itself.
             query = query.where((AuditEntry.action == args.action) | AuditEntry.action.startswith(args.action + "."))
-        async with rooms.db.sessions() as s:
+        async with admin.db.sessions() as s:
             entries = list(reversed(list(await s.scalars(query))))
         if args.json:
             rows = [
@@ -162,16 +142,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
         else:
             for e in entries:
                 detail = " ".join(
-                    f"{k}={_when(v) if k.endswith('_at') and isinstance(v, (int, float)) else v}"
+                    f"{k}={_minute(v) if k.endswith('_at') and isinstance(v, (int, float)) else v}"
                     for k, v in sorted((e.detail or {}).items())
                 )
-                print(f"{_when(e.at)}  {e.actor:16} {e.action:24} {e.target} {detail}".rstrip())
+                print(f"{_minute(e.at)}  {e.actor:16} {e.action:24} {e.target} {detail}".rstrip())
         return 0
 
-    return _with_rooms(args, work)
+    return with_admin(args, work)
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add the room, maintenance and audit commands to ``parley-relay``."""
     room = sub.add_parser("room", help="manage bookable rooms")
     room_sub = room.add_subparsers(dest="action", required=True)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import delete, or_, select
 
+from relay.config import ChatConfig
+from relay.meetings import LiveMeeting, Meetings, Participant
+from relay.peer import Peer, deliver
+from relay.store.db import Database
 from relay.store.models import ChatRecord
 from shared.errors import BadRequest, NotFound
 from shared.protocol import messages as m
@@ -25,23 +29,19 @@ HISTORY_LIMIT = 500
 
 
 class ChatService:
-    def __init__(self, relay: Any) -> None:
-        self.relay = relay
-        self.config = relay.config.chat
+    def __init__(self, meetings: Meetings, db: Database, config: ChatConfig, clock: Callable[[], float]) -> None:
+        self.meetings = meetings
+        self.db = db
+        self.config = config
+        self.clock = clock
         # Per meeting, so messages of one meeting are numbered (and so ordered) without gaps.
         self._seq: dict[str, itertools.count[int]] = {}
         self._purged_at = 0.0
 
-    def _seated(self, peer: Any) -> tuple[Any, Any]:
-        if not peer.meeting_id or not peer.participant_id:
-            raise NotFound("Join a meeting before chatting.")
-        meeting = self.relay.meetings.live.get(peer.meeting_id)
-        me = meeting.participants.get(peer.participant_id) if meeting is not None else None
-        if meeting is None or me is None:
-            raise NotFound("You are not in a meeting.")
-        return meeting, me
+    def _seated(self, peer: Peer) -> tuple[LiveMeeting, Participant]:
+        return self.meetings.seat_of(peer, "Join a meeting before chatting.")
 
-    async def on_send(self, peer: Any, req: m.SendChat) -> m.Reply:
+    async def send(self, peer: Peer, req: m.SendChat) -> m.Reply:
         meeting, me = self._seated(peer)
         text = req.text.strip()
         if not text:
@@ -62,23 +62,23 @@ class ChatService:
             from_participant_id=me.participant_id,
             from_name=me.display_name,
             text=text,
-            sent_at=self.relay.clock(),
+            sent_at=self.clock(),
             to_participant_id=target.participant_id if target else "",
             to_name=target.display_name if target else "",
         )
         event = m.ChatReceived(message=message)
         receivers = [target] if target is not None else meeting.others(me.participant_id)
-        self.relay.deliver([(p.peer, event) for p in receivers if p.peer is not None])
+        deliver([(p.peer, event) for p in receivers if p.peer is not None])
         if self.config.retention:
             await self._keep(message, me.user_id, target.user_id if target else "")
         return m.ChatSent(id=req.id, message=message)
 
-    async def on_history(self, peer: Any, req: m.ChatHistory) -> m.Reply:
+    async def history(self, peer: Peer, req: m.ChatHistory) -> m.Reply:
         meeting, me = self._seated(peer)
         if not self.config.retention:
             return m.ChatHistoryList(id=req.id, messages=[])
-        since = self.relay.clock() - self.config.retention_days * 86400
-        async with self.relay.db.sessions() as session:
+        since = self.clock() - self.config.retention_days * 86400
+        async with self.db.sessions() as session:
             rows = (
                 await session.execute(
                     select(ChatRecord)
@@ -102,7 +102,7 @@ class ChatService:
     async def _last_seq(self, meeting_id: str) -> int:
         if not self.config.retention:
             return 0
-        async with self.relay.db.sessions() as session:
+        async with self.db.sessions() as session:
             row = (
                 await session.execute(
                     select(ChatRecord.seq)
@@ -114,8 +114,8 @@ class ChatService:
         return int(row or 0)
 
     async def _keep(self, message: m.ChatMessage, from_user: str, to_user: str) -> None:
-        now = self.relay.clock()
-        async with self.relay.db.sessions() as session:
+        now = self.clock()
+        async with self.db.sessions() as session:
             session.add(
                 ChatRecord(
                     meeting_id=message.meeting_id,
@@ -136,8 +136,8 @@ class ChatService:
                 await session.execute(delete(ChatRecord).where(ChatRecord.sent_at < cutoff))
             await session.commit()
 
-    def meeting_gone(self, meeting_id: str, participant_id: str) -> None:
-        meeting = self.relay.meetings.live.get(meeting_id)
+    def seat_freed(self, meeting_id: str, participant_id: str) -> None:
+        meeting = self.meetings.live.get(meeting_id)
         if meeting is None or not meeting.participants:
             self._seq.pop(meeting_id, None)
 
@@ -153,12 +153,3 @@ def _message(r: ChatRecord) -> m.ChatMessage:
         to_participant_id=r.to_participant_id,
         to_name=r.to_name,
     )
-
-
-def install(relay: Any) -> ChatService:
-    """Register the chat handlers on ``relay``."""
-    chat = ChatService(relay)
-    relay.handlers[m.SendChat] = chat.on_send
-    relay.handlers[m.ChatHistory] = chat.on_history
-    relay.on_participant_removed.append(chat.meeting_gone)
-    return chat

@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from relay.admin_cli import register as register_admin
-from relay.config import Config, ConfigError, load_config
+from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin
+from relay.config import ConfigError
 from relay.ops_cli import register as register_ops
+from relay.store.models import User
 from shared.errors import ParleyError
 from shared.version import __version__
-
-RUNTIME_FILE = "relay.json"
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,40 +49,11 @@ def setup_logging(level: str = "info") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def read_password(prompt: str = "Password: ") -> str:
-    """From the terminal (asked twice) or one line of stdin; never from argv."""
-    if sys.stdin.isatty():
-        first = getpass.getpass(prompt)
-        if getpass.getpass("Repeat: ") != first:
-            raise ParleyError("The two passwords differ.")
-        return first
-    line = sys.stdin.readline()
-    if not line:
-        raise ParleyError("Give the password on standard input.")
-    return line.rstrip("\r\n")
-
-
-def _config(args: argparse.Namespace) -> Config:
-    return load_config(
-        Path(args.config) if args.config else None, data_dir=Path(args.data_dir) if args.data_dir else None
-    )
-
-
-def runtime_info(config: Config) -> dict[str, Any] | None:
-    """What the serving relay wrote about itself (address, port, fingerprint), if it is running."""
-    path = config.data_dir / RUNTIME_FILE
-    try:
-        info: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return info
-
-
 # --- serve ----------------------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    config = _config(args)
+    config = config_of(args)
     if args.host:
         config.server.host = args.host
     if args.port is not None:
@@ -132,26 +100,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- administration -------------------------------------------------------------------------
 
 
-def _with_relay(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
-    from relay.app import Relay
-
-    config = _config(args)
-
-    async def main() -> int:
-        relay = Relay(config)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        await relay.db.migrate()
-        try:
-            return await work(relay)
-        finally:
-            await relay.db.close()
-
-    return asyncio.run(main())
-
-
 def cmd_user(args: argparse.Namespace) -> int:
-    async def work(relay: Any) -> int:
-        accounts = relay.accounts
+    async def work(admin: Admin) -> int:
+        accounts = admin.accounts
         if args.action == "add":
             user = await accounts.add_user(args.username, read_password(), args.display_name or "")
             print(f"added {user.username} ({user.display_name})")
@@ -175,34 +126,27 @@ def cmd_user(args: argparse.Namespace) -> int:
         elif args.action == "sessions":
             user = await accounts.get_user(args.username)
             for s in await accounts.list_sessions(user.id):
-                print(f"{s.id}  from {s.address or '?':15}  since {_when(s.created_at)}  expires {_when(s.expires_at)}")
+                print(f"{s.id}  from {s.address or '?':15}  since {when(s.created_at)}  expires {when(s.expires_at)}")
         elif args.action == "revoke-session":
             await accounts.revoke_session(None, args.session_id, actor="admin")
             print(f"revoked session {args.session_id}")
         return 0
 
-    return _with_relay(args, work)
+    return with_admin(args, work)
 
 
 def cmd_meeting(args: argparse.Namespace) -> int:
-    async def work(relay: Any) -> int:
-        info = runtime_info(relay.config)
-        if info:
-            relay.meetings.link_port = info["port"]
-        host = await relay.accounts.get_user(args.host)
-        meeting = await relay.meetings.create(host, args.title or "", actor="admin")
+    async def work(admin: Admin) -> int:
+        host = await admin.accounts.get_user(args.host)
+        meeting = await admin.meetings.create(host, args.title or "", actor="admin")
         print(meeting.link)
         return 0
 
-    return _with_relay(args, work)
+    return with_admin(args, work)
 
 
-def _user_row(u: Any) -> dict[str, Any]:
+def _user_row(u: User) -> dict[str, Any]:
     return {"username": u.username, "display_name": u.display_name, "suspended": u.suspended, "id": u.id}
-
-
-def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
 
 
 # --- parser ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Meetings and who is in them. Decides who gets told what; returns outboxes, sends nothing itself.
+"""Live meetings and who is seated in them. Decides who gets told what; returns outboxes.
 
 A participant is one account in one meeting (accounts are personal, so the same account cannot hold
 two seats). When a participant's connection drops, the seat is kept for the reconnect grace period;
@@ -11,20 +11,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select
-
-from relay.config import Config
+from relay.config import LimitsConfig
+from relay.links import Links
+from relay.peer import Outbox, Peer
 from relay.store.db import Database
 from relay.store.models import AuditEntry, Meeting, User
-from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
-from shared.limits import MAX_MEETING_ID_LENGTH, MAX_TITLE_LENGTH
+from shared.errors import BadRequest, Conflict, LimitExceeded, NotFound
+from shared.limits import MAX_TITLE_LENGTH
 from shared.protocol import messages as m
-
-# Whoever the relay talks to: the server's connection object. Meetings only compare and store it.
-Peer = Any
-Outbox = list[tuple[Peer, m.Event]]
 
 
 @dataclass
@@ -50,6 +45,10 @@ class Participant:
             hand_raised_at=self.hand_raised_at,
         )
 
+    @property
+    def hosting(self) -> bool:
+        return self.role in ("host", "cohost")
+
 
 @dataclass
 class LiveMeeting:
@@ -66,22 +65,35 @@ class LiveMeeting:
     def others(self, participant_id: str) -> list[Participant]:
         return [p for p in self.participants.values() if p.participant_id != participant_id and p.peer is not None]
 
+    def hosts(self) -> list[Participant]:
+        """The host and co-hosts who are connected now."""
+        return [p for p in self.participants.values() if p.hosting and p.peer is not None]
 
-def make_link(host: str, port: int, meeting_id: str) -> str:
-    return f"parley://{host}:{port}/m/{meeting_id}"
+    def broadcast(self, event: m.Event) -> None:
+        """Tell everyone seated and connected."""
+        for p in self.participants.values():
+            if p.peer is not None:
+                p.peer.send_event(event)
+
+    def seat_updated(self, seat: Participant) -> None:
+        """Tell everyone that ``seat`` changed (role, name, hand, mute)."""
+        self.broadcast(m.ParticipantUpdated(meeting_id=self.meeting_id, participant=seat.info()))
+
+    def participant_infos(self) -> list[m.ParticipantInfo]:
+        return [p.info() for p in self.participants.values()]
 
 
 class Meetings:
-    """The live meetings of this relay and the rules for joining and leaving them."""
+    """The live meetings of this relay and the rules for taking and giving up seats."""
 
-    def __init__(self, db: Database, config: Config, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: Database, limits: LimitsConfig, links: Links, clock: Callable[[], float] = time.time
+    ) -> None:
         self.db = db
-        self.config = config
+        self.limits = limits
+        self.links = links
         self.clock = clock
         self.live: dict[str, LiveMeeting] = {}
-        # Meeting id -> user id of a host handed over during the meeting (restored after a restart).
-        self.host_overrides: dict[str, str] = {}
-        self.link_port = config.server.port
 
     # --- creation -----------------------------------------------------------------------------
 
@@ -94,53 +106,56 @@ class Meetings:
         async with self.db.sessions() as s, s.begin():
             s.add(Meeting(id=meeting_id, title=title, host_user_id=host.id, created_at=now, ended_at=None))
             s.add(AuditEntry(at=now, actor=actor or host.username, action="meeting.create", target=meeting_id))
-        return self._info(meeting_id, title, host.id)
+        return self.info(meeting_id, title, host.id)
 
-    def _info(self, meeting_id: str, title: str, host_user_id: str) -> m.MeetingInfo:
+    def info(self, meeting_id: str, title: str, host_user_id: str) -> m.MeetingInfo:
         return m.MeetingInfo(
-            meeting_id=meeting_id,
-            title=title,
-            host_user_id=host_user_id,
-            link=make_link(self.config.link_host, self.link_port, meeting_id),
+            meeting_id=meeting_id, title=title, host_user_id=host_user_id, link=self.links.meeting(meeting_id)
         )
 
-    async def _load(self, meeting_id: str) -> LiveMeeting:
+    def open(self, meeting_id: str, title: str, host_user_id: str) -> LiveMeeting:
+        """The live meeting ``meeting_id``, opened now if nobody is seated in it yet."""
         live = self.live.get(meeting_id)
         if live is not None:
             return live
-        if not meeting_id or len(meeting_id) > MAX_MEETING_ID_LENGTH:
-            raise NotFound("There is no such meeting.")
-        async with self.db.sessions() as s:
-            row = await s.scalar(select(Meeting).where(Meeting.id == meeting_id))
-        if row is None:
-            raise NotFound("There is no such meeting. Check the link.")
-        if row.ended_at is not None:
-            raise NotFound("This meeting has ended.")
-        live = self.live.get(meeting_id)
-        if live is not None:  # another join loaded it while this one waited for the database
-            return live
-        if len(self.live) >= self.config.limits.meetings_per_server:
+        if len(self.live) >= self.limits.meetings_per_server:
             raise LimitExceeded(
                 "meetings_per_server",
-                self.config.limits.meetings_per_server,
+                self.limits.meetings_per_server,
                 "The server is running as many meetings as it may at once. Try again later.",
             )
-        host = self.host_overrides.get(meeting_id) or row.host_user_id
-        live = LiveMeeting(info=self._info(row.id, row.title, host))
-        self.live[meeting_id] = live
+        live = self.live[meeting_id] = LiveMeeting(info=self.info(meeting_id, title, host_user_id))
         return live
 
-    # --- joining and leaving ----------------------------------------------------------------
+    def close_if_empty(self, meeting_id: str) -> None:
+        meeting = self.live.get(meeting_id)
+        if meeting is not None and not meeting.participants:
+            del self.live[meeting_id]
+
+    # --- seats --------------------------------------------------------------------------------
 
     def participant_count(self) -> int:
         return sum(len(meeting.participants) for meeting in self.live.values())
 
-    async def join(self, user: User, peer: Peer, meeting_id: str) -> tuple[LiveMeeting, Participant, bool, Outbox]:
-        """Seat ``user`` in the meeting. Returns the meeting, the seat, whether it was resumed, and
-        the events for everyone else."""
-        meeting = await self._load(meeting_id)
+    def find(self, meeting_id: str, participant_id: str) -> Participant | None:
+        meeting = self.live.get(meeting_id)
+        return meeting.participants.get(participant_id) if meeting else None
+
+    def seat_of(self, peer: Peer, not_joined: str = "You are not in a meeting.") -> tuple[LiveMeeting, Participant]:
+        """The meeting and seat of ``peer``; NotFound with ``not_joined`` when it has not joined
+        one (and with "You are not in a meeting." when its seat is gone)."""
+        if not peer.meeting_id or not peer.participant_id:
+            raise NotFound(not_joined)
+        meeting = self.live.get(peer.meeting_id)
+        seat = meeting.participants.get(peer.participant_id) if meeting is not None else None
+        if meeting is None or seat is None:
+            raise NotFound("You are not in a meeting.")
+        return meeting, seat
+
+    def seat(self, meeting: LiveMeeting, user: User, peer: Peer) -> tuple[Participant, bool, Outbox]:
+        """Seat ``user`` in ``meeting`` (or give their seat back). Returns the seat, whether it was
+        taken back, and the events for everyone else."""
         existing = meeting.by_user(user.id)
-        outbox: Outbox = []
         if existing is not None:
             if existing.peer is not None and existing.peer is not peer:
                 raise Conflict(
@@ -149,12 +164,9 @@ class Meetings:
                 )
             existing.peer = peer
             existing.disconnected_at = None
-            outbox += [
-                (p.peer, m.ParticipantUpdated(meeting.meeting_id, existing.info()))
-                for p in meeting.others(existing.participant_id)
-            ]
-            return meeting, existing, True, outbox
-        limits = self.config.limits
+            update = m.ParticipantUpdated(meeting.meeting_id, existing.info())
+            return existing, True, [(p.peer, update) for p in meeting.others(existing.participant_id)]
+        limits = self.limits
         if len(meeting.participants) >= limits.participants_per_meeting:
             raise LimitExceeded(
                 "participants_per_meeting",
@@ -178,20 +190,16 @@ class Meetings:
         )
         meeting.participants[participant.participant_id] = participant
         event = m.ParticipantJoined(meeting_id=meeting.meeting_id, participant=participant.info())
-        outbox += [(p.peer, event) for p in meeting.others(participant.participant_id)]
-        return meeting, participant, False, outbox
+        return participant, False, [(p.peer, event) for p in meeting.others(participant.participant_id)]
 
-    def find(self, meeting_id: str, participant_id: str) -> Participant | None:
-        meeting = self.live.get(meeting_id)
-        return meeting.participants.get(participant_id) if meeting else None
-
-    def leave(self, meeting_id: str, participant_id: str, reason: str = "left") -> Outbox:
-        """Remove a seat and tell the others. Unknown seats are ignored (leaving is idempotent)."""
+    def leave(self, meeting_id: str, participant_id: str, reason: m.LeaveReason = "left") -> Outbox:
+        """Remove a seat and tell the others. Unknown seats are ignored (leaving is idempotent).
+        The live meeting closes with its last seat."""
         meeting = self.live.get(meeting_id)
         if meeting is None or participant_id not in meeting.participants:
             return []
         del meeting.participants[participant_id]
-        event = m.ParticipantLeft(meeting_id=meeting_id, participant_id=participant_id, reason=reason)  # type: ignore[arg-type]
+        event = m.ParticipantLeft(meeting_id=meeting_id, participant_id=participant_id, reason=reason)
         outbox: Outbox = [(p.peer, event) for p in meeting.participants.values() if p.peer is not None]
         if not meeting.participants:
             del self.live[meeting_id]
@@ -214,19 +222,3 @@ class Meetings:
         if participant is None or participant.peer is not None or participant.disconnected_at != since:
             return []
         return self.leave(meeting_id, participant_id, reason="disconnected")
-
-    async def end(self, user: User, meeting_id: str) -> Outbox:
-        """End a meeting for everyone. Only its host may."""
-        async with self.db.sessions() as s, s.begin():
-            row = await s.scalar(select(Meeting).where(Meeting.id == meeting_id[:MAX_MEETING_ID_LENGTH]))
-            if row is None or row.ended_at is not None:
-                raise NotFound("There is no such meeting.")
-            if row.host_user_id != user.id:
-                raise Forbidden("Only the host can end this meeting.")
-            row.ended_at = self.clock()
-            s.add(AuditEntry(at=row.ended_at, actor=user.username, action="meeting.end", target=meeting_id))
-        meeting = self.live.pop(meeting_id, None)
-        if meeting is None:
-            return []
-        event = m.MeetingEnded(meeting_id=meeting_id, message="The host ended the meeting.")
-        return [(p.peer, event) for p in meeting.participants.values() if p.peer is not None]

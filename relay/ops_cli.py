@@ -9,11 +9,16 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from sqlalchemy import select
+
+from relay.cli_support import Admin, config_of, runtime_info, when, with_admin
 from relay.config import Config
 from relay.ops import availability, backup
+from relay.ops.uptime import read_runs
+from relay.store.db import Database, head_revisions
+from relay.store.models import MaintenanceWindow
 from shared.errors import ParleyError
 
 
@@ -43,16 +48,6 @@ class Progress:
         self.shown = True
 
 
-def _config(args: argparse.Namespace) -> Config:
-    from relay.cli import _config as load
-
-    return load(args)
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -62,12 +57,8 @@ def _size(n: int) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from relay.cli import runtime_info
-    from relay.store.db import head_revisions
-
     known_revisions = backup.known_revisions
-
-    config = _config(args)
+    config = config_of(args)
     if args.action == "create":
         info = backup.create_backup(config, progress=Progress("backing up"))
         print(f"backup {info.name} written: {info.path} ({_size(info.bytes)}, sha256 {info.sha256[:16]}...)")
@@ -81,7 +72,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             print(f"no backups in {backup.backup_folder(config)}")
         for b in backups:
             kind = "scheduled" if b.scheduled else "manual"
-            print(f"{b.name:44} {_when(b.created_at)}  {_size(b.bytes):>10}  {kind:9}  schema {','.join(b.revisions)}")
+            print(f"{b.name:44} {when(b.created_at)}  {_size(b.bytes):>10}  {kind:9}  schema {','.join(b.revisions)}")
         return 0
     # restore
     if backup.relay_is_running(config, runtime_info(config)):
@@ -107,14 +98,10 @@ class MaintenanceSource(Protocol):
 class MaintenanceTable:
     """Maintenance windows as scheduled with ``parley-relay maintenance schedule``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def windows(self, start: float, end: float) -> list[availability.Window]:
-        from sqlalchemy import select
-
-        from relay.store.models import MaintenanceWindow
-
         async with self.db.sessions() as s:
             rows = await s.scalars(
                 select(MaintenanceWindow).where(
@@ -136,7 +123,7 @@ class MaintenanceTable:
 
 
 async def availability_report(
-    db: Any,
+    db: Database,
     config: Config,
     quarter: str,
     *,
@@ -145,8 +132,6 @@ async def availability_report(
     maintenance: MaintenanceSource | None = None,
 ) -> availability.Report:
     """Read the uptime records and maintenance windows of ``quarter`` and compute its report."""
-    from relay.ops.uptime import read_runs
-
     start, end = availability.quarter_bounds(quarter)
     runs, faults = await read_runs(db, start, end)
     windows = await (maintenance or MaintenanceTable(db)).windows(start, end)
@@ -167,25 +152,23 @@ async def availability_report(
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from relay.cli import _with_relay
-
     quarter = args.quarter or availability.current_quarter(time.time())
     availability.quarter_bounds(quarter)  # a bad quarter fails before the database is opened
     if args.fee is not None and args.fee < 0:
         raise ParleyError("The fee must not be negative.")
 
-    async def work(relay: Any) -> int:
-        report = await availability_report(relay.db, relay.config, quarter, fee=args.fee)
+    async def work(admin: Admin) -> int:
+        report = await availability_report(admin.db, admin.config, quarter, fee=args.fee)
         if args.json:
             print(json.dumps(report.to_json(), indent=2))
         else:
             print(report.to_text())
         return 0
 
-    return _with_relay(args, work)
+    return with_admin(args, work)
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add the backup and report commands to ``parley-relay``."""
     bk = sub.add_parser("backup", help="back up and restore the database")
     bk_sub = bk.add_subparsers(dest="action", required=True)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
-from relay.meetings import LiveMeeting, Participant
-from relay.store.models import AuditEntry
-from shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from relay.audit import Audit
+from relay.meetings import Meetings, Participant
+from relay.peer import Peer, user_of
+from shared.errors import BadRequest, Conflict, Forbidden
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.relay.recording")
@@ -26,49 +28,56 @@ log = logging.getLogger("parley.relay.recording")
 MAX_REASON = 300
 
 
-class Recordings:
-    """The recording state of every live meeting on this relay."""
+class RecordingBook:
+    """The recording state of every live meeting that has one."""
 
-    def __init__(self, relay: Any) -> None:
-        self.relay = relay
-        self.states: dict[str, m.RecordingState] = {}
-
-    # --- helpers --------------------------------------------------------------------------------
+    def __init__(self) -> None:
+        self._states: dict[str, m.RecordingState] = {}
 
     def state(self, meeting_id: str) -> m.RecordingState:
-        return self.states.get(meeting_id) or m.RecordingState(meeting_id=meeting_id)
+        return self._states.get(meeting_id) or m.RecordingState(meeting_id=meeting_id)
 
-    def _seat(self, peer: Any) -> tuple[LiveMeeting, Participant]:
-        meeting = self.relay.meetings.live.get(peer.meeting_id or "")
-        seat = meeting.participants.get(peer.participant_id or "") if meeting else None
-        if meeting is None or seat is None:
-            raise NotFound("You are not in a meeting.")
-        return meeting, seat
+    def get(self, meeting_id: str) -> m.RecordingState | None:
+        return self._states.get(meeting_id)
+
+    def put(self, state: m.RecordingState) -> None:
+        self._states[state.meeting_id] = state
+
+    def drop(self, meeting_id: str) -> None:
+        self._states.pop(meeting_id, None)
+
+
+class Persist(Protocol):
+    """Writes a meeting's decisions through to the database (relay.meeting_state)."""
+
+    async def save(self, meeting_id: str) -> None: ...
+
+
+class Recordings:
+    """Answers the recording requests and keeps the indicator right as seats come and go."""
+
+    def __init__(
+        self, meetings: Meetings, book: RecordingBook, persist: Persist, audit: Audit, clock: Callable[[], float]
+    ) -> None:
+        self.meetings = meetings
+        self.book = book
+        self.persist = persist
+        self.audit = audit
+        self.clock = clock
 
     def _may_record(self, seat: Participant, state: m.RecordingState) -> bool:
         return seat.role == "host" or (seat.role == "cohost" and state.cohosts_allowed)
 
     def _broadcast(self, meeting_id: str, message: str) -> None:
-        meeting = self.relay.meetings.live.get(meeting_id)
-        if meeting is None:
-            return
-        event = m.RecordingChanged(state=self.state(meeting_id), message=message)
-        for p in meeting.participants.values():
-            if p.peer is not None:
-                p.peer.send_event(event)
+        meeting = self.meetings.live.get(meeting_id)
+        if meeting is not None:
+            meeting.broadcast(m.RecordingChanged(state=self.book.state(meeting_id), message=message))
 
-    def _audit(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
-        async def write() -> None:
-            async with self.relay.db.sessions() as s, s.begin():
-                s.add(AuditEntry(at=self.relay.clock(), actor=actor, action=action, target=target, detail=detail))
+    # --- requests -------------------------------------------------------------------------------
 
-        self.relay._spawn(write())
-
-    # --- handlers -------------------------------------------------------------------------------
-
-    async def on_start(self, peer: Any, req: m.StartRecording) -> m.Reply:
-        meeting, seat = self._seat(peer)
-        state = self.state(meeting.meeting_id)
+    async def start(self, peer: Peer, req: m.StartRecording) -> m.Reply:
+        meeting, seat = self.meetings.seat_of(peer)
+        state = self.book.state(meeting.meeting_id)
         if not self._may_record(seat, state):
             if seat.role == "cohost":
                 raise Forbidden("The host has not allowed co-hosts to record this meeting.")
@@ -81,85 +90,68 @@ class Recordings:
             recording=True,
             by_participant_id=seat.participant_id,
             by_name=seat.display_name,
-            started_at=state.started_at if again else self.relay.clock(),
+            started_at=state.started_at if again else self.clock(),
             cohosts_allowed=state.cohosts_allowed,
         )
-        self.states[meeting.meeting_id] = state
+        self.book.put(state)
         if not again:
-            self._audit(peer.user.username, "recording.start", meeting.meeting_id, {"participant": seat.participant_id})
+            actor = user_of(peer).username
+            self.audit.soon(actor, "recording.start", meeting.meeting_id, {"participant": seat.participant_id})
             self._broadcast(meeting.meeting_id, f"{seat.display_name} started recording this meeting.")
+        await self.persist.save(meeting.meeting_id)
         return m.RecordingStatus(id=req.id, state=state)
 
-    async def on_stop(self, peer: Any, req: m.StopRecording) -> m.Reply:
-        meeting, seat = self._seat(peer)
-        state = self.state(meeting.meeting_id)
+    async def stop(self, peer: Peer, req: m.StopRecording) -> m.Reply:
+        meeting, seat = self.meetings.seat_of(peer)
+        state = self.book.state(meeting.meeting_id)
         if len(req.reason) > MAX_REASON:
             raise BadRequest(f"A reason may have at most {MAX_REASON} characters.")
-        if not state.recording:
-            return m.RecordingStatus(id=req.id, state=state)
-        if seat.participant_id != state.by_participant_id and not self._may_record(seat, state):
-            raise Forbidden("Only the host can stop the recording.")
-        self._stopped(meeting.meeting_id, req.reason.strip(), seat.display_name, peer.user.username)
-        return m.RecordingStatus(id=req.id, state=self.state(meeting.meeting_id))
+        if state.recording:
+            if seat.participant_id != state.by_participant_id and not self._may_record(seat, state):
+                raise Forbidden("Only the host can stop the recording.")
+            self._stopped(meeting.meeting_id, req.reason.strip(), seat.display_name, user_of(peer).username)
+        await self.persist.save(meeting.meeting_id)
+        return m.RecordingStatus(id=req.id, state=self.book.state(meeting.meeting_id))
 
-    async def on_allow_cohosts(self, peer: Any, req: m.AllowCohostRecording) -> m.Reply:
-        meeting, seat = self._seat(peer)
+    async def allow_cohosts(self, peer: Peer, req: m.AllowCohostRecording) -> m.Reply:
+        meeting, seat = self.meetings.seat_of(peer)
         if seat.role != "host":
             raise Forbidden("Only the host can decide whether co-hosts may record.")
-        state = self.state(meeting.meeting_id)
+        state = self.book.state(meeting.meeting_id)
         state.cohosts_allowed = req.allowed
-        self.states[meeting.meeting_id] = state
-        self._audit(peer.user.username, "recording.allow_cohosts", meeting.meeting_id, {"allowed": req.allowed})
+        self.book.put(state)
+        self.audit.soon(user_of(peer).username, "recording.allow_cohosts", meeting.meeting_id, {"allowed": req.allowed})
         who = "Co-hosts may now" if req.allowed else "Only the host may now"
         self._broadcast(meeting.meeting_id, f"{who} start and stop recording.")
+        await self.persist.save(meeting.meeting_id)
         return m.RecordingStatus(id=req.id, state=state)
 
     def _stopped(self, meeting_id: str, reason: str, by: str, actor: str) -> None:
-        state = self.state(meeting_id)
-        self.states[meeting_id] = m.RecordingState(meeting_id=meeting_id, cohosts_allowed=state.cohosts_allowed)
-        self._audit(actor, "recording.stop", meeting_id, {"reason": reason[:80]})
+        state = self.book.state(meeting_id)
+        self.book.put(m.RecordingState(meeting_id=meeting_id, cohosts_allowed=state.cohosts_allowed))
+        self.audit.soon(actor, "recording.stop", meeting_id, {"reason": reason[:80]})
         message = f"{by} stopped recording this meeting."
         if reason:
             message = f"Recording stopped: {reason}"
         self._broadcast(meeting_id, message)
 
-    # --- wrapped relay handlers and hooks -------------------------------------------------------
+    # --- seats coming and going ------------------------------------------------------------------
 
-    def wrap_join(self) -> None:
-        original = self.relay.handlers[m.JoinMeeting]
+    def tell_joiner(self, peer: Peer, meeting_id: str) -> None:
+        """Right after the join reply: the state as it is then (a change before then was broadcast
+        already), so a client back after a relay restart drops an indicator nobody renews; a
+        notice only when the meeting is being recorded."""
+        asyncio.get_running_loop().call_soon(self._tell, peer, meeting_id)
 
-        async def on_join(peer: Any, req: m.JoinMeeting) -> m.Reply:
-            reply: m.Reply = await original(peer, req)
-            if isinstance(reply, m.MeetingJoined):
-                # After the reply being written, so the client knows the meeting by then.
-                asyncio.get_running_loop().call_soon(self._tell_joiner, peer, reply.meeting.meeting_id)
-            return reply
-
-        self.relay.handlers[m.JoinMeeting] = on_join
-
-    def _tell_joiner(self, peer: Any, meeting_id: str) -> None:
-        # Always the current state (read now, not when the join was handled: a change in between
-        # was broadcast already), so a client back after a relay restart drops an indicator
-        # nobody renews; a notice only when the meeting is being recorded.
-        state = self.state(meeting_id)
+    def _tell(self, peer: Peer, meeting_id: str) -> None:
+        state = self.book.state(meeting_id)
         message = f"{state.by_name} is recording this meeting." if state.recording else ""
         peer.send_event(m.RecordingChanged(state=state, message=message))
 
-    def seat_gone(self, meeting_id: str, participant_id: str) -> None:
-        if meeting_id not in self.relay.meetings.live:
-            self.states.pop(meeting_id, None)  # the meeting is over
+    def seat_freed(self, meeting_id: str, participant_id: str) -> None:
+        if meeting_id not in self.meetings.live:
+            self.book.drop(meeting_id)  # the meeting is over (or empty)
             return
-        state = self.states.get(meeting_id)
+        state = self.book.get(meeting_id)
         if state is not None and state.recording and state.by_participant_id == participant_id:
             self._stopped(meeting_id, f"{state.by_name} left the meeting.", state.by_name, "relay")
-
-
-def install(relay: Any) -> Recordings:
-    """Register the recording handlers on ``relay``."""
-    recordings = Recordings(relay)
-    relay.handlers[m.StartRecording] = recordings.on_start
-    relay.handlers[m.StopRecording] = recordings.on_stop
-    relay.handlers[m.AllowCohostRecording] = recordings.on_allow_cohosts
-    recordings.wrap_join()
-    relay.on_participant_removed.append(recordings.seat_gone)
-    return recordings

@@ -1,4 +1,4 @@
-"""Virtual rooms, bookings and maintenance windows: the rules, over the database.
+"""Virtual rooms and bookings: the rules, over the database (maintenance windows: relay.maintenance).
 
 Times are UTC seconds. A booking is stored once with its first occurrence, and each weekly
 occurrence is a row of ``booking_occurrences`` so an overlap check is one indexed query.
@@ -14,14 +14,12 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from relay.config import Config
-from relay.meetings import make_link
+from relay.links import Links
 from relay.store.db import Database
 from relay.store.models import (
     AuditEntry,
@@ -33,45 +31,13 @@ from relay.store.models import (
     Room,
     User,
 )
+from relay.times import finite, length_text, local_text, weekly_occurrences, zone
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.limits import MAX_TITLE_LENGTH
 from shared.protocol import messages as m
 
-WEEK = 7 * 24 * 3600.0
 MAX_ROOM_NAME = 80
 MAX_INVITEES = 500
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``, or BadRequest in a sentence."""
-    try:
-        if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
-            raise ValueError(name)
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadRequest(f"{name!r} is not a time zone this server knows (use names like Europe/Paris).") from None
-
-
-def local_text(ts: float, tz: str = "UTC") -> str:
-    """``2026-12-01 14:00 Europe/Paris`` for people."""
-    try:
-        tzinfo = zone(tz)
-    except BadRequest:
-        tzinfo, tz = ZoneInfo("UTC"), "UTC"
-    return f"{datetime.fromtimestamp(ts, tzinfo):%Y-%m-%d %H:%M} {tz}"
-
-
-def weekly_occurrences(starts_at: float, ends_at: float, count: int, tz: str) -> list[tuple[float, float]]:
-    """Each weekly occurrence at the same local wall-clock time (so it follows daylight saving)."""
-    tzinfo = zone(tz)
-    first = datetime.fromtimestamp(starts_at, tzinfo)
-    length = ends_at - starts_at
-    out = []
-    for week in range(count):
-        local = (first.replace(tzinfo=None) + timedelta(weeks=week)).replace(tzinfo=tzinfo)
-        start = local.timestamp()
-        out.append((start, start + length))
-    return out
 
 
 @dataclass
@@ -86,20 +52,19 @@ class BookingDraft:
 
 
 class Rooms:
-    """Rooms, bookings and maintenance windows, with the limits of ``config``."""
+    """Rooms and bookings, with the limits of ``config``."""
 
     def __init__(
         self,
         db: Database,
         config: Config,
         clock: Callable[[], float] = time.time,
-        link_port: Callable[[], int] | None = None,
+        links: Links | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        # The serving relay knows its real port only once it listens (port 0 in tests).
-        self.link_port = link_port or (lambda: config.server.port)
+        self.links = links or Links(config.link_host, config.server.port)
 
     # --- rooms (administrators) ------------------------------------------------------------
 
@@ -179,7 +144,7 @@ class Rooms:
         if len(draft.title) > MAX_TITLE_LENGTH:
             raise BadRequest(f"A meeting title may have at most {MAX_TITLE_LENGTH} characters.")
         zone(draft.timezone)
-        if not all(map(_finite, (draft.starts_at, draft.ends_at))):
+        if not all(map(finite, (draft.starts_at, draft.ends_at))):
             raise BadRequest("The start and end must be real times.")
         if draft.ends_at <= draft.starts_at:
             raise BadRequest("The meeting must end after it starts.")
@@ -192,7 +157,7 @@ class Rooms:
             raise LimitExceeded(
                 "meeting_length_minutes",
                 limits.meeting_length_minutes,
-                f"A meeting may last at most {_minutes(limits.meeting_length_minutes)}.",
+                f"A meeting may last at most {length_text(limits.meeting_length_minutes)}.",
             )
         if not 1 <= draft.weekly_count <= limits.max_weekly_occurrences:
             raise LimitExceeded(
@@ -465,13 +430,26 @@ class Rooms:
                         host_username=host.username if host else "?",
                         host_display_name=host.display_name if host else "?",
                         meeting_id=b.meeting_id,
-                        link=make_link(self.config.link_host, self.link_port(), b.meeting_id),
+                        link=self.links.meeting(b.meeting_id),
                         weekly_count=b.weekly_count,
                         invitees=invitees,
                         occurrences=occurrences,
                     )
                 )
             return out
+
+    async def bookings_between(self, start: float, end: float) -> list[m.BookingInfo]:
+        """Bookings with an occurrence overlapping [start, end)."""
+        return await self._infos(
+            select(Booking).where(
+                Booking.cancelled_at.is_(None),
+                Booking.id.in_(
+                    select(BookingOccurrence.booking_id).where(
+                        and_(BookingOccurrence.starts_at < end, BookingOccurrence.ends_at > start)
+                    )
+                ),
+            )
+        )
 
     async def occurrences_for_meeting(self, meeting_id: str) -> list[tuple[float, float]]:
         """The booked [start, end] times of a meeting (none when it is not booked), soonest first."""
@@ -498,100 +476,7 @@ class Rooms:
             room = await s.get(Room, booking.room_id)
             return booking, invited, room.capacity if room else 0
 
-    # --- maintenance (administrators) -----------------------------------------------------------
-
-    async def schedule_maintenance(
-        self, starts_at: float, minutes: float, message: str, *, emergency: bool = False, actor: str = "admin"
-    ) -> tuple[MaintenanceWindow, list[m.BookingInfo]]:
-        """Announce a window. Returns it and the bookings it overlaps (to warn about)."""
-        now = self.clock()
-        notice = self.config.limits.maintenance_notice_hours
-        message = (message or "").strip()
-        if not message:
-            raise BadRequest("Say what the maintenance is for (--message); people will see it.")
-        if not _finite(minutes) or minutes <= 0:
-            raise BadRequest("Maintenance must last at least one minute.")
-        if minutes > 7 * 24 * 60:
-            raise BadRequest("Maintenance may last at most a week; schedule several windows.")
-        if starts_at < now - 60:
-            raise BadRequest("That start is in the past.")
-        if starts_at < now + notice * 3600 and not emergency:
-            raise BadRequest(
-                f"Maintenance must be announced at least {notice:g} hours ahead; this starts in "
-                f"{(starts_at - now) / 3600:.1f} hours. Use --emergency if it cannot wait "
-                "(it is recorded in the audit log)."
-            )
-        ends_at = starts_at + minutes * 60
-        async with self.db.sessions() as s, s.begin():
-            window = MaintenanceWindow(
-                starts_at=starts_at,
-                ends_at=ends_at,
-                message=message,
-                emergency=emergency,
-                created_by=actor,
-                created_at=now,
-            )
-            s.add(window)
-            await s.flush()
-            s.add(
-                AuditEntry(
-                    at=now,
-                    actor=actor,
-                    action="maintenance.emergency" if emergency else "maintenance.schedule",
-                    target=str(window.id),
-                    detail={"starts_at": starts_at, "ends_at": ends_at, "emergency": emergency},
-                )
-            )
-        clashing = await self._infos(
-            select(Booking).where(
-                Booking.cancelled_at.is_(None),
-                Booking.id.in_(
-                    select(BookingOccurrence.booking_id).where(
-                        and_(BookingOccurrence.starts_at < ends_at, BookingOccurrence.ends_at > starts_at)
-                    )
-                ),
-            )
-        )
-        return window, clashing
-
-    async def list_maintenance(self, include_past: bool = False) -> list[MaintenanceWindow]:
-        async with self.db.sessions() as s:
-            query = select(MaintenanceWindow).where(MaintenanceWindow.cancelled_at.is_(None))
-            if not include_past:
-                query = query.where(MaintenanceWindow.ends_at > self.clock())
-            return list(await s.scalars(query.order_by(MaintenanceWindow.starts_at)))
-
-    async def cancel_maintenance(self, window_id: int, actor: str = "admin") -> None:
-        now = self.clock()
-        async with self.db.sessions() as s, s.begin():
-            window = await s.get(MaintenanceWindow, window_id)
-            if window is None or window.cancelled_at is not None:
-                raise NotFound(f"There is no maintenance window {window_id}.")
-            window.cancelled_at = now
-            s.add(AuditEntry(at=now, actor=actor, action="maintenance.cancel", target=str(window_id)))
-
-
-def maintenance_info(window: MaintenanceWindow) -> m.MaintenanceInfo:
-    return m.MaintenanceInfo(
-        window_id=window.id,
-        starts_at=window.starts_at,
-        ends_at=window.ends_at,
-        message=window.message,
-        emergency=window.emergency,
-    )
-
 
 def _next_start(booking: m.BookingInfo, now: float) -> float:
     upcoming = [start for start, end in booking.occurrences if end > now]
     return min(upcoming) if upcoming else booking.starts_at
-
-
-def _finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and value == value and abs(value) < 1e12
-
-
-def _minutes(minutes: float) -> str:
-    if minutes >= 60 and minutes % 60 == 0:
-        hours = int(minutes // 60)
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes:g} minutes"

@@ -204,7 +204,7 @@ class RelayServer:
     def _http(self, ws: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == "/healthz":
-            ok = self.relay.accepting
+            ok = self.relay.lifecycle.accepting
             body = json.dumps(
                 {
                     "status": "ok" if ok else "stopping",
@@ -240,7 +240,7 @@ class RelayServer:
         )
         sockets = list(self.server.sockets)
         self.port = sockets[0].getsockname()[1]
-        self.relay.meetings.link_port = self.port
+        self.relay.links.port = self.port
 
     async def stop(self, message: str = "The server is restarting.") -> None:
         """Stop taking connections, tell clients, finish in-flight work, close."""

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class Seats(Protocol):
+    """The live meetings (relay.meetings.Meetings)."""
+
+    @property
+    def live(self) -> Sized: ...
+    def participant_count(self) -> int: ...
 
 
 class RelayMetrics:
@@ -23,6 +32,12 @@ class RelayMetrics:
         self.forwarded_bytes = Counter("parley_forwarded_bytes", "RTP bytes forwarded", ["kind"], registry=r)
         # Called before each render: planes that count in plain ints (media) flush them here.
         self.before_render: list[Callable[[], None]] = []
+
+    def watch(self, connections: Sized, seats: Seats) -> None:
+        """Read the connection, meeting and participant gauges from the relay when scraped."""
+        self.connections.set_function(lambda: len(connections))
+        self.meetings.set_function(lambda: len(seats.live))
+        self.participants.set_function(seats.participant_count)
 
     def render(self) -> bytes:
         for flush in self.before_render:

@@ -1,8 +1,8 @@
 """What the serving relay does for its operator: uptime heartbeats, listener self-checks,
 scheduled backups, and the operational metrics (backup age, media loss, database write errors).
 
-`install(relay)` is called by `Relay.__init__`; `start()` after the database is migrated and
-`stop()` before it closes, so a clean stop is written as one.
+`Relay.start()` calls `start()` after the database is migrated and `Relay.stop()` calls `stop()`
+before it closes, so a clean stop is written as one.
 """
 
 from __future__ import annotations
@@ -14,13 +14,17 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from relay.config import Config
+from relay.lifecycle import Lifecycle
+from relay.links import Links
 from relay.ops import backup
+from relay.ops.metrics import RelayMetrics
+from relay.store.db import Database
 from relay.store.models import ListenerFault, RelayRun
 from shared.version import __version__
 
@@ -38,9 +42,20 @@ def disk_full(error: BaseException) -> bool:
 class Operations:
     """Heartbeats, listener health and scheduled backups of one serving relay."""
 
-    def __init__(self, relay: Any) -> None:
-        self.relay = relay
-        self.config = relay.config
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        metrics: RelayMetrics,
+        lifecycle: Lifecycle,
+        links: Links,
+        media_loss: Callable[[str], tuple[int, int]],
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.lifecycle = lifecycle
+        self.links = links
+        self.media_loss = media_loss  # (lost, expected) packets from publishers of a kind
         self.run_id: int | None = None
         self.fault_id: int | None = None
         self.listener_ok = True
@@ -48,7 +63,7 @@ class Operations:
         self._backup_task: asyncio.Task[None] | None = None
         self._newest_backup: float | None = None
         self._probe_context: ssl.SSLContext | None = None
-        r = relay.metrics.registry
+        r = metrics.registry
         self.backup_age = Gauge(
             "parley_backup_age_seconds", "Seconds since the newest database backup (-1: none)", registry=r
         )
@@ -79,17 +94,7 @@ class Operations:
         return lambda: self._loss(kind)[index]
 
     def _loss(self, kind: str) -> tuple[float, float]:
-        lost = expected = 0
-        media = getattr(self.relay, "media", None)
-        for seats in getattr(media, "meetings", {}).values():
-            for participant in seats.values():
-                for track in getattr(participant, "published", {}).values():
-                    if getattr(track, "kind", "") != kind:
-                        continue
-                    streams = getattr(track.receiver, "_RTCRtpReceiver__remote_streams", {})
-                    for stats in streams.values():
-                        lost += max(0, stats.packets_lost)
-                        expected += stats.packets_expected
+        lost, expected = self.media_loss(kind)
         return float(lost), float(expected)
 
     def _loss_ratio(self) -> float:
@@ -106,7 +111,7 @@ class Operations:
         now = time.time()
         self.up_since.set(now)
         try:
-            async with self.relay.db.sessions() as s, s.begin():
+            async with self.db.sessions() as s, s.begin():
                 run = RelayRun(
                     started_at=now,
                     last_beat_at=now,
@@ -137,7 +142,7 @@ class Operations:
             return
         now = time.time()
         try:
-            async with self.relay.db.sessions() as s, s.begin():
+            async with self.db.sessions() as s, s.begin():
                 await s.execute(
                     update(RelayRun)
                     .where(RelayRun.id == self.run_id)
@@ -159,14 +164,14 @@ class Operations:
     async def beat(self) -> None:
         """One heartbeat: check the listener, write the time (and any fault change)."""
         ok, detail = (
-            (True, "") if not self.relay.accepting else await self.check_listener()
+            (True, "") if not self.lifecycle.accepting else await self.check_listener()
         )  # stopping: closed on purpose
         self.listener_up.set(1 if ok else 0)
         now = time.time()
         if self.run_id is None:
             return
         try:
-            async with self.relay.db.sessions() as s, s.begin():
+            async with self.db.sessions() as s, s.begin():
                 await s.execute(update(RelayRun).where(RelayRun.id == self.run_id).values(last_beat_at=now))
                 if not ok and self.fault_id is None:
                     fault = ListenerFault(run_id=self.run_id, started_at=now, ended_at=None, detail=detail[:200])
@@ -186,7 +191,7 @@ class Operations:
         """Connect to our own port over TLS and ask /healthz, as a client would."""
         host = self.config.server.host
         host = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
-        port = self.relay.meetings.link_port
+        port = self.links.port
         if self._probe_context is None:
             # Made once and without the system CA store (loading it cost ~50 ms of CPU per beat):
             # the probe checks that our own listener answers, not who it is.
@@ -233,7 +238,7 @@ class Operations:
             log.info("scheduled backup %s written (%d bytes); %d old ones removed", info.name, info.bytes, len(removed))
 
 
-async def read_runs(db: Any, start: float, end: float) -> tuple[list[RelayRun], list[ListenerFault]]:
+async def read_runs(db: Database, start: float, end: float) -> tuple[list[RelayRun], list[ListenerFault]]:
     """Runs and faults that may touch [start, end) (plus the run before, for the gap's cause)."""
     async with db.sessions() as s:
         runs = list(await s.scalars(select(RelayRun).where(RelayRun.started_at < end).order_by(RelayRun.started_at)))
@@ -244,7 +249,3 @@ async def read_runs(db: Any, start: float, end: float) -> tuple[list[RelayRun], 
 def _short(error: BaseException) -> str:
     text = str(getattr(error, "orig", None) or error)
     return text.splitlines()[0][:200] if text else type(error).__name__
-
-
-def install(relay: Any) -> Operations:
-    return Operations(relay)

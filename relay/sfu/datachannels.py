@@ -27,7 +27,12 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from relay.config import FilesConfig
+from relay.meetings import LiveMeeting, Meetings, Participant
+from relay.ops.metrics import RelayMetrics
+from relay.peer import Peer, deliver
 from relay.ratelimit import TokenBucket
+from relay.sfu.peers import MediaParticipant
 from shared.e2e import FRAME_CHUNK
 from shared.e2e import FRAME_HEADER as HEADER
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
@@ -102,9 +107,9 @@ class _Outgoing:
 class FileRelay:
     """Transfers, keys and data channels of every meeting on this relay."""
 
-    def __init__(self, relay: Any) -> None:
-        self.relay = relay
-        self.config = relay.config.files
+    def __init__(self, meetings: Meetings, config: FilesConfig, metrics: RelayMetrics) -> None:
+        self.meetings = meetings
+        self.config = config
         self.keys: dict[Key, str] = {}
         self.channels: dict[Key, Any] = {}
         self.transfers: dict[bytes, Transfer] = {}
@@ -118,7 +123,7 @@ class FileRelay:
         self._relay_bucket = TokenBucket(self.config.relay_bytes_per_second, self.config.relay_bytes_per_second, now)
         # Tests hang observers here to see every frame the relay forwards (never used to store).
         self.forward_observers: list[Callable[[bytes], None]] = []
-        registry = relay.metrics.registry
+        registry = metrics.registry
         self.forwarded_bytes = Counter("parley_file_forwarded_bytes", "File bytes forwarded", registry=registry)
         self.dropped_frames = Counter(
             "parley_file_dropped_frames", "Data channel frames refused or not needed", ["reason"], registry=registry
@@ -133,7 +138,7 @@ class FileRelay:
 
     # --- data channels -----------------------------------------------------------------------
 
-    def channel_opened(self, participant: Any, channel: Any) -> None:
+    def channel_opened(self, participant: MediaParticipant, channel: Any) -> None:
         """A participant's publish connection brought its data channel (hook from MediaRelay)."""
         if getattr(channel, "label", "") != CHANNEL_LABEL:
             return
@@ -269,16 +274,10 @@ class FileRelay:
 
     # --- requests ----------------------------------------------------------------------------
 
-    def _seat(self, peer: Any) -> tuple[Any, Any]:
-        if not peer.meeting_id or not peer.participant_id:
-            raise NotFound("Join a meeting before sending or receiving files.")
-        meeting = self.relay.meetings.live.get(peer.meeting_id)
-        me = meeting.participants.get(peer.participant_id) if meeting is not None else None
-        if meeting is None or me is None:
-            raise NotFound("You are not in a meeting.")
-        return meeting, me
+    def _seat(self, peer: Peer) -> tuple[LiveMeeting, Participant]:
+        return self.meetings.seat_of(peer, "Join a meeting before sending or receiving files.")
 
-    async def on_publish_key(self, peer: Any, req: m.PublishFileKey) -> m.Reply:
+    async def on_publish_key(self, peer: Peer, req: m.PublishFileKey) -> m.Reply:
         meeting, me = self._seat(peer)
         try:
             raw = base64.b64decode(req.public_key, validate=True)
@@ -290,7 +289,7 @@ class FileRelay:
         event = m.FileKeyPublished(
             meeting_id=meeting.meeting_id, participant_id=me.participant_id, public_key=req.public_key
         )
-        self.relay.deliver([(p.peer, event) for p in meeting.others(me.participant_id)])
+        deliver([(p.peer, event) for p in meeting.others(me.participant_id)])
         keys = {
             pid: self.keys[(meeting.meeting_id, pid)]
             for pid in meeting.participants
@@ -298,7 +297,7 @@ class FileRelay:
         }
         return m.FileKeys(id=req.id, keys=keys)
 
-    async def on_offer(self, peer: Any, req: m.OfferFile) -> m.Reply:
+    async def on_offer(self, peer: Peer, req: m.OfferFile) -> m.Reply:
         meeting, me = self._seat(peer)
         self._check_offer(me, req)
         if len(req.manifest) > MAX_MANIFEST or len(req.sender_key) > 64:
@@ -319,7 +318,7 @@ class FileRelay:
                 raise BadRequest(f"The offer has no key for {target.display_name}.")
         self._add(meeting, me, req, recipients={t.participant_id: Recipient(t.participant_id) for t in targets})
         log.info("file transfer %s offered to %d participants", req.transfer_id, len(targets))
-        self.relay.deliver(
+        deliver(
             [
                 (
                     t.peer,
@@ -341,7 +340,7 @@ class FileRelay:
         )
         return m.Ok(id=req.id)
 
-    def _check_offer(self, me: Any, req: m.OfferFile | m.ReofferFile) -> None:
+    def _check_offer(self, me: Participant, req: m.OfferFile | m.ReofferFile) -> None:
         """What every offer (and offer again) must meet: a new id, the size and the limits."""
         if transfer_bytes(req.transfer_id) in self.transfers:
             raise Conflict("A transfer with this id is already in progress.")
@@ -376,8 +375,8 @@ class FileRelay:
 
     def _add(
         self,
-        meeting: Any,
-        me: Any,
+        meeting: LiveMeeting,
+        me: Participant,
         req: m.OfferFile | m.ReofferFile,
         *,
         recipients: dict[str, Recipient],
@@ -398,7 +397,7 @@ class FileRelay:
         self.by_id[transfer.transfer_id] = transfer
         return transfer
 
-    async def on_reoffer(self, peer: Any, req: m.ReofferFile) -> m.Reply:
+    async def on_reoffer(self, peer: Peer, req: m.ReofferFile) -> m.Reply:
         """The relay restarted under an unfinished transfer: its sender (on a new seat) offers it
         again to the users who were receiving it, who take it back with files.resume."""
         meeting, me = self._seat(peer)
@@ -414,10 +413,10 @@ class FileRelay:
             from_participant_id=me.participant_id,
             from_name=me.display_name,
         )
-        self.relay.deliver([(p.peer, event) for p in meeting.others(me.participant_id) if p.user_id in users])
+        deliver([(p.peer, event) for p in meeting.others(me.participant_id) if p.user_id in users])
         return m.Ok(id=req.id)
 
-    def _recipient(self, peer: Any, transfer_id: str, *, claim: bool = False) -> tuple[Transfer, Recipient]:
+    def _recipient(self, peer: Peer, transfer_id: str, *, claim: bool = False) -> tuple[Transfer, Recipient]:
         _, me = self._seat(peer)
         transfer = self.by_id.get(transfer_id)
         if transfer is None or transfer.meeting_id != peer.meeting_id:
@@ -434,7 +433,7 @@ class FileRelay:
         return transfer, r
 
     def _to_sender(self, transfer: Transfer, event: m.Event) -> None:
-        meeting = self.relay.meetings.live.get(transfer.meeting_id)
+        meeting = self.meetings.live.get(transfer.meeting_id)
         sender = meeting.participants.get(transfer.sender_id) if meeting is not None else None
         if sender is None:
             return
@@ -451,14 +450,14 @@ class FileRelay:
 
     def _deliver_held(self, key: Key) -> None:
         held = self._held.pop(key, [])
-        meeting = self.relay.meetings.live.get(key[0])
+        meeting = self.meetings.live.get(key[0])
         seat = meeting.participants.get(key[1]) if meeting is not None else None
         if seat is None or seat.peer is None:
             return
         for event in held:
             seat.peer.send_event(event)
 
-    async def on_answer(self, peer: Any, req: m.AnswerFile) -> m.Reply:
+    async def on_answer(self, peer: Peer, req: m.AnswerFile) -> m.Reply:
         transfer, r = self._recipient(peer, req.transfer_id)
         if r.accepted is not None:
             raise Conflict("You already answered this offer.")
@@ -477,7 +476,7 @@ class FileRelay:
         self._finish_if_done(transfer)
         return m.Ok(id=req.id)
 
-    async def on_ack(self, peer: Any, req: m.AckFile) -> m.Reply:
+    async def on_ack(self, peer: Peer, req: m.AckFile) -> m.Reply:
         transfer, r = self._recipient(peer, req.transfer_id)
         if not r.accepted or not r.acked <= req.received <= r.next:
             raise BadRequest("This acknowledgement does not match what was forwarded.")
@@ -497,7 +496,7 @@ class FileRelay:
         self._finish_if_done(transfer)
         return m.Ok(id=req.id)
 
-    async def on_resume(self, peer: Any, req: m.ResumeFile) -> m.Reply:
+    async def on_resume(self, peer: Peer, req: m.ResumeFile) -> m.Reply:
         transfer, r = self._recipient(peer, req.transfer_id, claim=True)
         if not r.accepted or not 0 <= req.received <= transfer.chunks:
             raise BadRequest("There is nothing to resume at that position.")
@@ -519,7 +518,7 @@ class FileRelay:
             self._finish_if_done(transfer)
         return m.Ok(id=req.id)
 
-    async def on_cancel(self, peer: Any, req: m.CancelFile) -> m.Reply:
+    async def on_cancel(self, peer: Peer, req: m.CancelFile) -> m.Reply:
         _, me = self._seat(peer)
         transfer = self.by_id.get(req.transfer_id)
         if transfer is None or transfer.meeting_id != peer.meeting_id:
@@ -539,7 +538,7 @@ class FileRelay:
         self._to_sender(
             transfer, m.FileCancelled(transfer_id=transfer.transfer_id, participant_id=r.participant_id, reason=reason)
         )
-        meeting = self.relay.meetings.live.get(transfer.meeting_id)
+        meeting = self.meetings.live.get(transfer.meeting_id)
         seat = meeting.participants.get(r.participant_id) if meeting is not None else None
         if seat is not None and seat.peer is not None:
             seat.peer.send_event(
@@ -551,11 +550,11 @@ class FileRelay:
         """Stop a transfer for everyone still in it."""
         self._forget(transfer)
         event = m.FileCancelled(transfer_id=transfer.transfer_id, participant_id=transfer.sender_id, reason=reason)
-        meeting = self.relay.meetings.live.get(transfer.meeting_id)
+        meeting = self.meetings.live.get(transfer.meeting_id)
         if meeting is None:
             return
         pids = [r.participant_id for r in transfer.active()] + [transfer.sender_id]
-        self.relay.deliver([(meeting.participants[p].peer, event) for p in pids if p in meeting.participants])
+        deliver([(meeting.participants[p].peer, event) for p in pids if p in meeting.participants])
 
     def _finish_if_done(self, transfer: Transfer) -> None:
         if not transfer.active() and not transfer.claimable:
@@ -592,18 +591,3 @@ class FileRelay:
         if self._pacer is not None:
             self._pacer.cancel()
             await asyncio.gather(self._pacer, return_exceptions=True)
-
-
-def install(relay: Any) -> FileRelay:
-    """Register the file handlers on ``relay`` and hook the media plane's data channels."""
-    files = FileRelay(relay)
-    relay.handlers[m.PublishFileKey] = files.on_publish_key
-    relay.handlers[m.OfferFile] = files.on_offer
-    relay.handlers[m.AnswerFile] = files.on_answer
-    relay.handlers[m.AckFile] = files.on_ack
-    relay.handlers[m.ResumeFile] = files.on_resume
-    relay.handlers[m.CancelFile] = files.on_cancel
-    relay.handlers[m.ReofferFile] = files.on_reoffer
-    relay.on_participant_removed.append(files.seat_freed)
-    relay.media.data_channel_listeners.append(files.channel_opened)
-    return files

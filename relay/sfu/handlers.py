@@ -1,7 +1,7 @@
 """The relay's media requests, and the bookkeeping that ties media to meetings.
 
-`install(relay)` registers the handlers for publish, subscribe, mute and keyframe requests and a
-cleanup for seats that are freed. Forwarding itself happens in `relay.sfu.forwarding`.
+`MediaRelay` answers the publish, subscribe, mute and keyframe requests and frees a seat's media
+when the seat goes. Forwarding itself happens in `relay.sfu.forwarding`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from prometheus_client import Gauge
 
+from relay.config import MediaConfig
+from relay.meetings import Meetings
+from relay.ops.metrics import RelayMetrics
+from relay.peer import Peer
 from relay.sfu import ice, sdp
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.peers import MediaParticipant
@@ -28,21 +32,40 @@ REMB_INTERVAL = 1.0
 REMB_FRESH = 5.0  # seconds a subscriber's REMB holds
 
 
+class UnmutePolicy(Protocol):
+    """May a participant unmute a source? Raises Forbidden if not (relay.host_actions)."""
+
+    def check_unmute(self, meeting_id: str, participant_id: str, source: str) -> None: ...
+
+
+class ChannelListener(Protocol):
+    """Told of each participant's publish data channel (relay.sfu.datachannels forwards files)."""
+
+    def channel_opened(self, participant: MediaParticipant, channel: Any) -> None: ...
+
+
 class MediaRelay:
     """Every participant's media on this relay, by meeting."""
 
-    def __init__(self, relay: Any) -> None:
-        self.relay = relay
-        self.config = relay.config.media
+    def __init__(
+        self,
+        seats: Meetings,
+        config: MediaConfig,
+        metrics: RelayMetrics,
+        unmute_policy: UnmutePolicy,
+        channel_listener: ChannelListener,
+    ) -> None:
+        self.seats = seats
+        self.config = config
+        self.unmute_policy = unmute_policy
+        self.channel_listener = channel_listener
         self.meetings: dict[str, dict[str, MediaParticipant]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
-        # Told of each participant's publish data channel (relay.sfu.datachannels forwards files).
-        self.data_channel_listeners: list[Any] = []
-        forwarded = relay.metrics.forwarded_packets
-        forwarded_bytes = relay.metrics.forwarded_bytes
+        forwarded = metrics.forwarded_packets
+        forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
-        registry = relay.metrics.registry
+        registry = metrics.registry
         Gauge("parley_media_participants", "Participants with media state", registry=registry).set_function(
             lambda: sum(len(p) for p in self.meetings.values())
         )
@@ -55,9 +78,7 @@ class MediaRelay:
         Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
         # Forwarding counts in plain ints; Prometheus sees them once a second and at each scrape.
-        relay.metrics.before_render.append(self.flush_counts)
-        # Called (meeting_id, participant_id, source) before a participant unmutes; may raise Forbidden.
-        self.unmute_checks: list[Callable[[str, str, str], None]] = []
+        metrics.before_render.append(self.flush_counts)
 
     def connection_count(self) -> int:
         return sum(
@@ -65,6 +86,19 @@ class MediaRelay:
             for p in self.meetings.values()
             for mp in p.values()
         )
+
+    def packet_loss(self, kind: str) -> tuple[int, int]:
+        """(lost, expected) packets from every publisher of ``kind``, by their RTCP counts."""
+        lost = expected = 0
+        for seats in self.meetings.values():
+            for participant in seats.values():
+                for track in participant.published.values():
+                    if track.kind != kind:
+                        continue
+                    for stats in track.receiver._RTCRtpReceiver__remote_streams.values():
+                        lost += max(0, stats.packets_lost)
+                        expected += stats.packets_expected
+        return lost, expected
 
     def _count(self, kind: str, packets: int, size: int) -> None:
         counter_packets, counter_bytes = self._counters[kind]
@@ -77,7 +111,7 @@ class MediaRelay:
                 for track in me.published.values():
                     track.flush()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -85,25 +119,25 @@ class MediaRelay:
 
     # --- participants ----------------------------------------------------------------------------
 
-    def participant(self, peer: Any) -> MediaParticipant:
+    def participant(self, peer: Peer) -> MediaParticipant:
         if not peer.meeting_id or not peer.participant_id:
             raise NotFound("Join a meeting before sending media.")
         seats = self.meetings.setdefault(peer.meeting_id, {})
         current = seats.get(peer.participant_id)
         if current is not None and current.peer is not peer:
             # The seat was taken back on a new connection: start its media over.
-            self.remove(peer.meeting_id, peer.participant_id)
+            self.seat_freed(peer.meeting_id, peer.participant_id)
             current = None
         if current is None:
             current = MediaParticipant(peer.meeting_id, peer.participant_id, peer, codec=self.config.codec)
-            current.channel_listeners = self.data_channel_listeners
+            current.channel_listeners = [self.channel_listener.channel_opened]
             seats[peer.participant_id] = current
         if self._ticker is None or self._ticker.done():
             self._ticker = self._spawn(self._tick())
         return current
 
-    def remove(self, meeting_id: str, participant_id: str) -> None:
-        """Free everything a seat holds (called by the relay when a seat is given up)."""
+    def seat_freed(self, meeting_id: str, participant_id: str) -> None:
+        """Free everything a seat holds (the seat was given up)."""
         seats = self.meetings.get(meeting_id)
         if not seats or participant_id not in seats:
             return
@@ -150,7 +184,7 @@ class MediaRelay:
 
     # --- handlers --------------------------------------------------------------------------------
 
-    async def on_publish(self, peer: Any, req: m.PublishOffer) -> m.Reply:
+    async def on_publish(self, peer: Peer, req: m.PublishOffer) -> m.Reply:
         sdp.check_size(req.sdp)
         me = self.participant(peer)
         try:
@@ -173,7 +207,7 @@ class MediaRelay:
         except BadRequest as exc:
             log.warning("refused publish offer of %s: %s", me.participant_id, exc.message)
             raise
-        seated = self.relay.meetings.find(me.meeting_id, me.participant_id)
+        seated = self.seats.find(me.meeting_id, me.participant_id)
         muted = dict(seated.muted) if seated is not None else {}
         changed = False
         live: set[str] = set()
@@ -207,13 +241,13 @@ class MediaRelay:
             self.renegotiate_others(me.meeting_id, me.participant_id)
         return m.PublishAnswer(id=req.id, sdp=answer)
 
-    async def on_subscribe(self, peer: Any, req: m.Subscribe) -> m.Reply:
+    async def on_subscribe(self, peer: Peer, req: m.Subscribe) -> m.Reply:
         me = self.participant(peer)
         me.subscribed = True
         self.renegotiate(me)
         return m.Ok(id=req.id)
 
-    async def on_subscribe_answer(self, peer: Any, req: m.SubscribeAnswer) -> m.Reply:
+    async def on_subscribe_answer(self, peer: Peer, req: m.SubscribeAnswer) -> m.Reply:
         sdp.check_size(req.sdp)
         me = self.participant(peer)
         try:
@@ -224,17 +258,17 @@ class MediaRelay:
         await me.apply_answer(answer, req.revision)
         return m.Ok(id=req.id)
 
-    async def on_set_muted(self, peer: Any, req: m.SetMuted) -> m.Reply:
+    async def on_set_muted(self, peer: Peer, req: m.SetMuted) -> m.Reply:
         me = self.participant(peer)
         if not req.muted:
-            for check in self.unmute_checks:  # e.g. the host's "mute all" forbids unmuting
-                check(me.meeting_id, me.participant_id, req.source)
+            # e.g. the host's "mute all" forbids unmuting
+            self.unmute_policy.check_unmute(me.meeting_id, me.participant_id, req.source)
         await self.set_source_muted(me.meeting_id, me.participant_id, req.source, req.muted)
         return m.Ok(id=req.id)
 
     async def set_source_muted(self, meeting_id: str, participant_id: str, source: str, muted: bool) -> None:
         """Mute or unmute a seat's source (its own request or a host's) and tell the meeting."""
-        seated = self.relay.meetings.find(meeting_id, participant_id)
+        seated = self.seats.find(meeting_id, participant_id)
         if seated is None:
             raise NotFound("You are not in a meeting.")
         seated.muted[source] = muted
@@ -246,12 +280,11 @@ class MediaRelay:
                 for slot in track.slots:
                     slot.need_keyframe = True
                 await track.request_keyframe()
-        meeting = self.relay.meetings.live.get(meeting_id)
+        meeting = self.seats.live.get(meeting_id)
         if meeting is not None:
-            event = m.ParticipantUpdated(meeting_id=meeting_id, participant=seated.info())
-            self.relay.deliver([(p.peer, event) for p in meeting.participants.values() if p.peer is not None])
+            meeting.seat_updated(seated)
 
-    async def on_request_keyframe(self, peer: Any, req: m.RequestKeyframe) -> m.Reply:
+    async def on_request_keyframe(self, peer: Peer, req: m.RequestKeyframe) -> m.Reply:
         me = self.participant(peer)
         other = self.meetings.get(me.meeting_id, {}).get(req.participant_id)
         track = other.published.get(req.source) if other is not None else None
@@ -295,7 +328,7 @@ class MediaRelay:
         """Close every participant's peer connections (the relay is stopping)."""
         for meeting_id, seats in list(self.meetings.items()):
             for participant_id in list(seats):
-                self.remove(meeting_id, participant_id)
+                self.seat_freed(meeting_id, participant_id)
         if self._ticker is not None:
             self._ticker.cancel()
         tasks = list(self._tasks)
@@ -311,15 +344,3 @@ def _task_count() -> int:
         return len(asyncio.all_tasks())
     except RuntimeError:
         return 0
-
-
-def install(relay: Any) -> MediaRelay:
-    """Register the media handlers on ``relay`` and free a seat's media when the seat goes."""
-    media = MediaRelay(relay)
-    relay.handlers[m.PublishOffer] = media.on_publish
-    relay.handlers[m.Subscribe] = media.on_subscribe
-    relay.handlers[m.SubscribeAnswer] = media.on_subscribe_answer
-    relay.handlers[m.SetMuted] = media.on_set_muted
-    relay.handlers[m.RequestKeyframe] = media.on_request_keyframe
-    relay.on_participant_removed.append(media.remove)
-    return media

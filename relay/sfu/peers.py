@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcrtpsender import RTCRtpSender
 
+from relay.peer import Peer
 from relay.sfu.forwarding import IdleTrack, PublishedTrack, Slot
 from shared.errors import BadRequest
 from shared.protocol import messages as m
@@ -46,7 +47,7 @@ def _is_rtx_of(codec: Any, payload_types: set[int]) -> bool:
 class MediaParticipant:
     """Media state of one seat. The relay's `MediaRelay` owns these and calls into them."""
 
-    def __init__(self, meeting_id: str, participant_id: str, peer: Any, *, codec: str) -> None:
+    def __init__(self, meeting_id: str, participant_id: str, peer: Peer, *, codec: str) -> None:
         self.meeting_id = meeting_id
         self.participant_id = participant_id
         self.peer = peer

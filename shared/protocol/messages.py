@@ -20,6 +20,8 @@ PROTOCOL_VERSION = 1
 
 Source = Literal["mic", "camera", "screen"]
 Role = Literal["host", "cohost", "participant"]
+LeaveReason = Literal["left", "disconnected", "removed", "ended"]
+SessionEndReason = Literal["suspended", "revoked", "expired", "logged_out"]
 
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=False):
@@ -301,7 +303,7 @@ class ParticipantLeft(_Msg, tag="participant.left"):
 
     meeting_id: str
     participant_id: str
-    reason: Literal["left", "disconnected", "removed", "ended"] = "left"
+    reason: LeaveReason = "left"
 
 
 class ParticipantUpdated(_Msg, tag="participant.updated"):
@@ -314,7 +316,7 @@ class ParticipantUpdated(_Msg, tag="participant.updated"):
 class SessionEnded(_Msg, tag="session.ended"):
     """The relay signed this connection out (account suspended, session revoked or expired)."""
 
-    reason: Literal["suspended", "revoked", "expired", "logged_out"]
+    reason: SessionEndReason
     message: str
 
 

@@ -10,9 +10,11 @@ import pytest
 
 from relay.accounts import Accounts
 from relay.config import Config
-from relay.rooms import BookingDraft, Rooms, weekly_occurrences
+from relay.maintenance import MaintenanceWindows
+from relay.rooms import BookingDraft, Rooms
 from relay.store.db import Database
 from relay.store.models import User
+from relay.times import weekly_occurrences
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
 
@@ -31,6 +33,7 @@ class FakeClock:
 @dataclass
 class World:
     rooms: Rooms
+    windows: MaintenanceWindows
     alice: User
     bob: User
     carol: User
@@ -51,7 +54,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     rooms = Rooms(db, config, clock)
     await rooms.add_room("Blue", 4, "fourth floor")
     await rooms.add_room("Tiny", 1)
-    yield World(rooms, *users, clock=clock, config=config)
+    yield World(rooms, MaintenanceWindows(db, config, rooms, clock), *users, clock=clock, config=config)
     await db.close()
 
 
@@ -153,20 +156,20 @@ async def test_bookings_per_user_limit(world: World) -> None:
 async def test_maintenance_notice_and_overlap(world: World) -> None:
     booked = await world.rooms.book(world.alice, draft(50, 1))
     with pytest.raises(BadRequest) as info:
-        await world.rooms.schedule_maintenance(NOW + 2 * HOUR, 30, "Upgrade")
+        await world.windows.schedule(NOW + 2 * HOUR, 30, "Upgrade")
     assert "48 hours ahead" in info.value.message
-    window, clashing = await world.rooms.schedule_maintenance(NOW + 49.5 * HOUR, 120, "Database upgrade")
+    window, clashing = await world.windows.schedule(NOW + 49.5 * HOUR, 120, "Database upgrade")
     assert [b.booking_id for b in clashing] == [booked.booking_id]
     with pytest.raises(Conflict) as info2:
         await world.rooms.book(world.bob, draft(51, 1))
     assert "maintenance" in info2.value.message and "Database upgrade" in info2.value.message
-    emergency, _ = await world.rooms.schedule_maintenance(NOW + HOUR, 10, "Security fix", emergency=True)
+    emergency, _ = await world.windows.schedule(NOW + HOUR, 10, "Security fix", emergency=True)
     assert emergency.emergency
-    assert [w.id for w in await world.rooms.list_maintenance()] == [emergency.id, window.id]
-    await world.rooms.cancel_maintenance(window.id)
+    assert [w.id for w in await world.windows.list()] == [emergency.id, window.id]
+    await world.windows.cancel(window.id)
     await world.rooms.book(world.bob, draft(51, 1))
     with pytest.raises(NotFound):
-        await world.rooms.cancel_maintenance(999)
+        await world.windows.cancel(999)
 
 
 async def test_rooms_admin(world: World) -> None:

@@ -1,0 +1,101 @@
+"""What every ``parley-relay`` command shares: reading the configuration, passwords, the serving
+relay's runtime file, times for people, and the administration tools on the configured database
+(without starting the relay: no media plane, no listener)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relay.accounts import Accounts
+from relay.config import Config, load_config
+from relay.links import Links
+from relay.maintenance import MaintenanceWindows
+from relay.meetings import Meetings
+from relay.rooms import Rooms
+from relay.store.db import Database
+from shared.errors import ParleyError
+
+RUNTIME_FILE = "relay.json"
+
+
+def config_of(args: argparse.Namespace) -> Config:
+    """The configuration named by ``--config`` with ``--data-dir`` applied."""
+    return load_config(
+        Path(args.config) if args.config else None, data_dir=Path(args.data_dir) if args.data_dir else None
+    )
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """From the terminal (asked twice) or one line of stdin; never from argv."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Repeat: ") != first:
+            raise ParleyError("The two passwords differ.")
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise ParleyError("Give the password on standard input.")
+    return line.rstrip("\r\n")
+
+
+def runtime_info(config: Config) -> dict[str, Any] | None:
+    """What the serving relay wrote about itself (address, port, fingerprint), if it is running."""
+    path = config.data_dir / RUNTIME_FILE
+    try:
+        info: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return info
+
+
+def when(ts: float, *, seconds: bool = True) -> str:
+    """``2026-12-01 14:00:05 UTC`` (or without seconds)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+@dataclass
+class Admin:
+    """The administration tools on the configured database."""
+
+    config: Config
+    db: Database
+    accounts: Accounts
+    meetings: Meetings
+    rooms: Rooms
+    windows: MaintenanceWindows
+
+
+def with_admin(args: argparse.Namespace, work: Callable[[Admin], Awaitable[int]]) -> int:
+    """Run ``work`` on the migrated database (links use the serving relay's port when it runs)."""
+    config = config_of(args)
+
+    async def main() -> int:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(config.database_url)
+        try:
+            await db.migrate()
+            info = runtime_info(config)
+            links = Links(config.link_host, int(info["port"]) if info else config.server.port)
+            rooms = Rooms(db, config, links=links)
+            admin = Admin(
+                config=config,
+                db=db,
+                accounts=Accounts(db, config.limits),
+                meetings=Meetings(db, config.limits, links),
+                rooms=rooms,
+                windows=MaintenanceWindows(db, config, rooms),
+            )
+            return await work(admin)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
