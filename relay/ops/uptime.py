@@ -79,6 +79,8 @@ class Operations:
         return lambda: self._loss(kind)[index]
 
     def _loss(self, kind: str) -> tuple[float, float]:
+        from shared.webrtc.receiver import remote_streams  # here: the ops CLI need not load aiortc
+
         lost = expected = 0
         media = getattr(self.relay, "media", None)
         for seats in getattr(media, "meetings", {}).values():
@@ -86,7 +88,7 @@ class Operations:
                 for track in getattr(participant, "published", {}).values():
                     if getattr(track, "kind", "") != kind:
                         continue
-                    streams = getattr(track.receiver, "_RTCRtpReceiver__remote_streams", {})
+                    streams = remote_streams(track.receiver)
                     for stats in streams.values():
                         lost += max(0, stats.packets_lost)
                         expected += stats.packets_expected

@@ -15,11 +15,14 @@ from typing import Any
 
 from prometheus_client import Gauge
 
-from relay.sfu import ice, sdp
+from relay.sfu import sdp
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.peers import MediaParticipant
 from shared.errors import BadRequest, LimitExceeded, NotFound
 from shared.protocol import messages as m
+from shared.webrtc import ice
+from shared.webrtc.receiver import kind as receiver_kind
+from shared.webrtc.receiver import send_rtcp
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -179,7 +182,7 @@ class MediaRelay:
         live: set[str] = set()
         for mid, receiver in receivers.items():
             source = req.sources.get(mid)
-            if source is None or KIND_OF_SOURCE[source] != receiver._RTCRtpReceiver__kind:
+            if source is None or KIND_OF_SOURCE[source] != receiver_kind(receiver):
                 continue
             live.add(source)
             existing = me.published.get(source)
@@ -281,7 +284,7 @@ class MediaRelay:
                                 await track.request_keyframe()
                             packet = track.remb_packet(self.remb_for(track))
                             if packet is not None:
-                                await track.receiver._send_rtcp(packet)
+                                await send_rtcp(track.receiver, packet)
 
     def remb_for(self, track: PublishedTrack) -> int:
         ceiling = self.config.max_video_kbps * 1000
