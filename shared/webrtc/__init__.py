@@ -18,6 +18,11 @@ pylibsrtp, name by name, so an upgrade that moves one fails there first, with th
 - `ingress`, `egress`: the relay's forwarding hooks (decrypted RTP in, SRTP + ``sendto`` out).
 - `sctp`: cheaper SCTP for file transfer.
 - `fakes`: stand-ins with the private attributes this package reads, for benchmarks.
+
+Typing: name-mangled attributes (``_RTCRtpReceiver__codecs``), invisible to mypy, are read through
+``vars()`` into annotated names. Replacing an aiortc method on one instance (or, in the watchers
+for tests, on the class) carries ``type: ignore[method-assign]``: mypy still checks that the
+replacement's signature matches the method's.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 
 
 def kind(receiver: RTCRtpReceiver) -> str:
-    """ "audio" or "video" (aiortc's receiver does not expose it)."""
+    """The receiver's media kind, "audio" or "video" (aiortc does not expose it)."""
     value: str = vars(receiver)[_KIND]
     return value
 

@@ -18,7 +18,7 @@ from shared.webrtc import sender as senders
 from shared.webrtc.ice import udp_protocols
 from shared.webrtc.peerconnection import transceiver_codecs
 from tests.conftest import RunningRelay
-from tests.media_fixtures import frames, join, leave, start_media_relay, wait_until
+from tests.media_fixtures import frames, join, leave, metric, start_media_relay, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +126,7 @@ async def test_muted_source_is_not_forwarded_and_unmute_resumes(call: Any) -> No
     await wait_until(lambda: frames(bob, a_id, "camera") > stopped + 5, 10, "the camera to come back")
 
 
-async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any) -> None:
+async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any, media_relay: RunningRelay) -> None:
     (a_client, alice), (_, bob) = call
     a_id = a_client.participant_id
     upstream = Lossy(_payload_types(alice.publish_pc, rtx=False), _payload_types(alice.publish_pc, rtx=True), 12)
@@ -147,6 +147,8 @@ async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any) -> None:
     await wait_until(lambda: camera.frames >= before + 30, 10, "video to keep decoding under loss")
     assert camera.frames - start_frames > 40
     assert camera.freezes - start_freezes <= 1, "loss was not repaired: the video froze"
+    # The relay's loss gauge reads its receivers' statistics: the upstream drops show there.
+    assert metric(media_relay, "parley_media_loss_ratio") > 0
 
 
 async def test_remb_reaches_the_publisher_per_stream(call: Any) -> None:

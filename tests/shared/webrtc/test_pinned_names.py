@@ -170,7 +170,7 @@ async def test_fakes_have_no_name_the_real_objects_lack(live: dict[str, Any]) ->
 
 
 def test_private_names_exist() -> None:
-    """The names used by relay/sfu and client/engine/peer.py, on the installed classes."""
+    """The names shared/webrtc relies on, on the installed classes."""
     import aiortc
 
     assert aiortc.__version__.startswith(shared.webrtc.AIORTC_SERIES), aiortc.__version__
