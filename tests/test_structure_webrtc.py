@@ -4,7 +4,8 @@
   tests/shared/webrtc/) imports aioice or pylibsrtp, imports a private aiortc module or name, or
   spells a private name of aiortc, aioice or pylibsrtp. The private names are read from the
   installed sources (tests/shared/webrtc/private_names.py), so the list cannot drift.
-- shared/ outside shared/webrtc/ imports only the stdlib, msgspec, cryptography and itself.
+- shared/ outside shared/webrtc/ imports only the stdlib, msgspec, cryptography and itself;
+  shared/webrtc/ adds aiortc, aioice and pylibsrtp (never client or relay).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ OWN_NAMES = {
     ("tests/client/test_engine.py", "_reader"): "SignallingClient's own reader task (client/engine/signalling.py)",
 }
 SHARED_MAY_IMPORT = {"msgspec", "cryptography", "shared"}
+WEBRTC_MAY_IMPORT = {"aiortc", "aioice", "pylibsrtp", "shared"}
 
 
 def _modules(*tops: str) -> Iterator[Path]:
@@ -119,3 +121,13 @@ def test_shared_imports_only_the_stdlib_msgspec_and_cryptography() -> None:
             elif root not in sys.stdlib_module_names and root not in SHARED_MAY_IMPORT:
                 wrong.append(f"{path.relative_to(ROOT)}:{line}: {module}")
     assert not wrong, "shared/ outside shared/webrtc imports what DESIGN.md does not allow:\n" + "\n".join(wrong)
+
+
+def test_shared_webrtc_imports_only_the_stdlib_and_the_webrtc_libraries() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for line, module in _imported_roots(ast.parse(path.read_text(encoding="utf-8"))):
+            root = module.split(".")[0]
+            if root not in sys.stdlib_module_names and root not in WEBRTC_MAY_IMPORT:
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {module}")
+    assert not wrong, "shared/webrtc imports beyond the stdlib, aiortc, aioice, pylibsrtp:\n" + "\n".join(wrong)
