@@ -3,9 +3,10 @@
 One published VP8 stream (1100-byte payloads with mid and abs-send-time extensions) forwarded to
 ``--subscribers`` slots by `relay.sfu.forwarding.PublishedTrack.forward`, each slot with its own
 SRTP session and UDP socket sending to one local sink. Everything real except aiortc's objects
-around it (stand-ins with the private attributes the relay uses), so the figure covers extension
-translation, header rewrite, NACK history, SRTP protect and the loopback ``sendto`` (kernel
-included), but not ingress (SRTP unprotect, parse) or RTCP/ICE upkeep: see relay_fanout.py.
+around it (`shared.webrtc.fakes`: stand-ins with the private attributes the relay uses), so the
+figure covers extension translation, header rewrite, NACK history, SRTP protect and the loopback
+``sendto`` (kernel included), but not ingress (SRTP unprotect, parse) or RTCP/ICE upkeep: see
+relay_fanout.py.
 
     .venv/bin/python bench/forwarding_micro.py [--subscribers 11] [--packets 20000]
 """
@@ -24,18 +25,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aioice.ice
-import pylibsrtp
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecParameters,
     RTCRtpHeaderExtensionParameters,
     RTCRtpSendParameters,
 )
-from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from relay.sfu import forwarding
-from relay.sfu.hooks import CONNECTED
+from shared.webrtc import fakes
 
 CODEC = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 EXTENSIONS = [
@@ -44,55 +42,18 @@ EXTENSIONS = [
 ]
 
 
-async def _noop(*args: Any) -> None:
-    return None
-
-
-class _Protocol(aioice.ice.StunProtocol):
-    """aioice's UDP protocol (what `Egress` sends through), without an ICE connection behind it."""
-
-    def __init__(self) -> None:
-        super().__init__(None)  # type: ignore[arg-type]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        pass
-
-
 async def run(subscribers: int, count: int) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     sink.setblocking(False)
     pub_map = HeaderExtensionsMap()
     pub_map.configure(RTCRtpSendParameters(headerExtensions=EXTENSIONS))
-    receiver = SimpleNamespace(
-        _RTCRtpReceiver__rtx_ssrc={},
-        _RTCRtpReceiver__codecs={96: CODEC},
-        _RTCRtpReceiver__nack_generator=NackGenerator(),
-        _RTCRtpReceiver__remote_streams={},
-        _RTCRtpReceiver__remote_bitrate_estimator=None,
-        _RTCRtpReceiver__rtcp_ssrc=1,
-        transport=SimpleNamespace(_rtp_router=SimpleNamespace(ssrc_table={}), _rtp_header_extensions_map=pub_map),
-        receive=_noop,
-    )
+    receiver = fakes.publish_receiver([CODEC], pub_map)
     track = forwarding.PublishedTrack("p", "camera", "video", receiver, codec="vp8", pli_interval=1.0)
     transports = []
     for i in range(subscribers):
-        udp, protocol = await loop.create_datagram_endpoint(
-            _Protocol,
-            local_addr=("127.0.0.1", 0),
-        )
+        sender, udp = await fakes.subscribe_sender(1000 + i, 2000 + i, sink.getsockname())
         transports.append(udp)
-        policy = pylibsrtp.Policy(key=os.urandom(30), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
-        pair = SimpleNamespace(protocol=protocol, remote_addr=sink.getsockname())
-        dtls = SimpleNamespace(
-            _state=CONNECTED,
-            _tx_srtp=pylibsrtp.Session(policy),
-            transport=SimpleNamespace(_connection=SimpleNamespace(_nominated={1: pair})),
-        )
-        sender = SimpleNamespace(
-            send=_noop, _handle_rtcp_packet=_noop, _ssrc=1000 + i, _rtx_ssrc=2000 + i, transport=dtls
-        )
         slot = forwarding.Slot("s", "video", sender, SimpleNamespace(mid=str(i)))
         slot.configure(RTCRtpSendParameters(codecs=[CODEC], headerExtensions=EXTENSIONS))
         slot.bind(track)

@@ -36,6 +36,7 @@ from aiortc import MediaStreamTrack, RTCSessionDescription  # noqa: E402
 from client.engine import peer  # noqa: E402
 from client.engine.media.sources import SyntheticVideoTrack  # noqa: E402
 from shared.protocol import messages as m  # noqa: E402
+from shared.webrtc.ice import udp_protocols  # noqa: E402
 from tests.conftest import RunningRelay  # noqa: E402
 from tests.media_fixtures import MEDIA_CONFIG, metric  # noqa: E402
 
@@ -95,8 +96,7 @@ class PreEncodedTrack(MediaStreamTrack):
 def count_srtp_at_socket(pc: Any, counter: list[int]) -> None:
     """Count SRTP (not SRTCP) datagrams arriving on ``pc``'s ICE sockets and drop them there; DTLS,
     STUN and SRTCP go on to aioice/aiortc as usual. Idempotent."""
-    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
-    for protocol in connection._protocols:
+    for protocol in udp_protocols(pc.getTransceivers()[0].receiver.transport.transport):
         if getattr(protocol, "_counting", False):
             continue
         sock = protocol.transport.get_extra_info("socket")

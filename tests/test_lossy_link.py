@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-from aiortc.rtcrtpreceiver import RTCRtpReceiver
-from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket
 
 from shared.protocol import messages as m
+from shared.webrtc.receiver import watch_sent_feedback
+from shared.webrtc.sender import watch_received_rtcp
 from tests.impair import LossyLink
 from tests.media_fixtures import SMALL, frames, join, leave, start_media_relay, wait_until
 
@@ -54,35 +55,29 @@ def impair(client: Any, session: Any, link: LossyLink) -> None:
 class Feedback:
     """NACKs and PLIs each aiortc sender got and each receiver sent, per object."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self) -> None:
         self.got: dict[int, dict[str, int]] = {}
         self.sent: dict[int, dict[str, int]] = {}
-        handle, nack, pli = (
-            RTCRtpSender._handle_rtcp_packet,
-            RTCRtpReceiver._send_rtcp_nack,
-            RTCRtpReceiver._send_rtcp_pli,
-        )
         feedback = self
 
-        async def handle_rtcp(sender: Any, packet: Any) -> None:
+        def handle_rtcp(sender: Any, packet: Any) -> None:
             counts = feedback.got.setdefault(id(sender), {"nack": 0, "pli": 0})
             if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 counts["nack"] += len(packet.lost)
             if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
                 counts["pli"] += 1
-            await handle(sender, packet)
 
-        async def send_nack(receiver: Any, media_ssrc: int, lost: list[int]) -> None:
+        def send_nack(receiver: Any, media_ssrc: int, lost: list[int]) -> None:
             feedback.sent.setdefault(id(receiver), {"nack": 0, "pli": 0})["nack"] += len(lost)
-            await nack(receiver, media_ssrc, lost)
 
-        async def send_pli(receiver: Any, media_ssrc: int) -> None:
+        def send_pli(receiver: Any, media_ssrc: int) -> None:
             feedback.sent.setdefault(id(receiver), {"nack": 0, "pli": 0})["pli"] += 1
-            await pli(receiver, media_ssrc)
 
-        monkeypatch.setattr(RTCRtpSender, "_handle_rtcp_packet", handle_rtcp)
-        monkeypatch.setattr(RTCRtpReceiver, "_send_rtcp_nack", send_nack)
-        monkeypatch.setattr(RTCRtpReceiver, "_send_rtcp_pli", send_pli)
+        self._undo = [watch_received_rtcp(handle_rtcp), watch_sent_feedback(send_nack, send_pli)]
+
+    def stop(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
 
     def total(self, table: dict[int, dict[str, int]], objects: list[Any], what: str) -> int:
         return sum(table.get(id(o), {}).get(what, 0) for o in objects)
@@ -103,11 +98,18 @@ class Arrivals:
         return max(b - a for a, b in itertools.pairwise(points))
 
 
-async def test_call_survives_five_percent_loss_and_80ms_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def feedback() -> Iterator[Feedback]:
+    """NACK and PLI counts for the test's duration (aiortc's classes are restored afterwards)."""
+    watched = Feedback()
+    yield watched
+    watched.stop()
+
+
+async def test_call_survives_five_percent_loss_and_80ms_delay(tmp_path: Path, feedback: Feedback) -> None:
     from client.engine.call import ParleyClient
     from client.engine.media.session import MediaSession
 
-    feedback = Feedback(monkeypatch)
     relay = start_media_relay(tmp_path)
     link = LossyLink(loss=0.05, delay=0.08, reorder=0.01, seed=8)
     try:

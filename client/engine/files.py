@@ -30,7 +30,7 @@ from shared import e2e
 from shared.errors import Forbidden, NotFound, ParleyError
 from shared.filenames import move_into_place, sanitize_filename
 from shared.protocol import messages as m
-from shared.sctp_tuning import tune_for_files
+from shared.webrtc.sctp import tune_for_files
 
 if TYPE_CHECKING:
     from client.engine.call import ParleyClient

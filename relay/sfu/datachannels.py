@@ -37,7 +37,7 @@ from shared.e2e import FRAME_CHUNK
 from shared.e2e import FRAME_HEADER as HEADER
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
-from shared.sctp_tuning import tune_for_files
+from shared.webrtc.sctp import tune_for_files
 
 log = logging.getLogger("parley.relay.files")
 

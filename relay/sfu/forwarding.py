@@ -1,16 +1,15 @@
 """RTP-level forwarding: a published track's packets go to every subscriber slot bound to it.
 
 Nothing is decoded or encoded. aiortc still negotiates, runs DTLS-SRTP and RTCP, but the relay
-takes over two private hooks (pinned to aiortc 1.16, each covered by a test):
+takes over two of its private hooks, through `shared.webrtc` (the one place that touches them):
 
-- ``RTCDtlsTransport._handle_rtp_data`` of a publish transport is replaced per instance
-  (`relay.sfu.hooks.hook_ingress`), so `PublishedTrack.forward` gets each decrypted packet with
-  its raw bytes; packets never reach the jitter buffer or a decoder (and the receiver's own REMB
-  estimator, which only sees its own SSRC, is never fed). ``RTCRtpReceiver._handle_rtp_packet``
-  is replaced too, as a fallback without raw bytes.
-- ``RTCRtpSender._handle_rtcp_packet`` of a subscribe sender is replaced per instance by
-  `Slot.on_rtcp`, which answers NACKs from the slot's own history (as RTX when negotiated),
-  forwards PLI/FIR upstream (rate-limited) and records the subscriber's REMB.
+- A publish transport's RTP goes to `PublishedTrack.forward` (`shared.webrtc.ingress`) with its
+  raw bytes; packets never reach the jitter buffer or a decoder (and the receiver's own REMB
+  estimator, which only sees its own SSRC, is never fed). The receiver's own RTP handler is
+  replaced too (`PublishedTrack.on_rtp`), as a fallback without raw bytes.
+- A subscribe sender's RTCP goes to `Slot.on_rtcp` first (`shared.webrtc.sender`), which answers
+  NACKs from the slot's own history (as RTX when negotiated), forwards PLI/FIR upstream
+  (rate-limited) and records the subscriber's REMB.
 
 Each `Slot` owns its SSRC, payload types, header-extension ids and sequence/timestamp offsets, so
 a slot can be rebound to another publisher and restarted on a keyframe without the subscriber's
@@ -19,7 +18,7 @@ decoder seeing a jump.
 The hot path, per incoming packet: one header-extension id translation per distinct subscriber
 extension map (in a copy of the raw bytes, same length), then per subscriber a bytearray copy with
 payload type, sequence, timestamp and SSRC rewritten, SRTP protect and a synchronous UDP
-``sendto`` (`relay.sfu.hooks.Egress`). No coroutine per send, no log line, no metrics update:
+``sendto`` (`shared.webrtc.egress.Egress`). No coroutine per send, no log line, no metrics update:
 counts are kept in ints and flushed to Prometheus by `PublishedTrack.flush`.
 """
 
@@ -48,7 +47,10 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
-from relay.sfu import hooks, rtp
+from relay.sfu import rtp
+from shared.webrtc import egress, extensions, ingress
+from shared.webrtc import receiver as receivers
+from shared.webrtc import sender as senders
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -83,8 +85,12 @@ class IdleTrack(MediaStreamTrack):
     def __init__(self, kind: str, track_id: str) -> None:
         super().__init__()
         self.kind = kind
-        self._id = track_id
+        self._label = track_id
         self._stopped: Any = None
+
+    @property
+    def id(self) -> str:
+        return self._label
 
     async def recv(self) -> Any:
         import asyncio
@@ -119,7 +125,7 @@ class Slot:
         self.ext_map = HeaderExtensionsMap()
         self.ext_key: tuple[Any, ...] = ()
         self.ext_ids: dict[str, int | None] = {}
-        self.egress = hooks.Egress(sender)
+        self.egress = egress.Egress(sender)
         self.need_keyframe = True
         self.seq_offset = 0
         self.ts_offset = 0
@@ -138,22 +144,10 @@ class Slot:
         return self.transceiver.mid  # type: ignore[no-any-return]
 
     def _hook(self) -> None:
-        sender = self.sender
-        original_send = sender.send
-        original_rtcp = sender._handle_rtcp_packet
-
-        async def send(parameters: RTCRtpSendParameters) -> None:
-            self.configure(parameters)
-            await original_send(parameters)
-
-        async def on_rtcp(packet: Any) -> None:
-            if not await self.on_rtcp(packet):
-                await original_rtcp(packet)
-
-        sender.send = send
-        sender._handle_rtcp_packet = on_rtcp
         # Subscriber PLI/FIR never reaches an encoder here; any keyframe request goes upstream.
-        sender._send_keyframe = self.request_keyframe_soon
+        senders.hook_subscribe_sender(
+            self.sender, configure=self.configure, on_rtcp=self.on_rtcp, keyframe_requested=self.request_keyframe_soon
+        )
 
     def configure(self, parameters: RTCRtpSendParameters) -> None:
         """Take the negotiated payload types and header-extension ids of this m-line."""
@@ -166,10 +160,9 @@ class Slot:
         self.ext_map = HeaderExtensionsMap()
         self.ext_map.configure(parameters)
         self.ext_key = tuple(sorted((h.uri, h.id) for h in parameters.headerExtensions))
-        ids = hooks.extension_ids(self.ext_map)
-        self.ext_ids = {name: getattr(ids, name) for name in hooks.EXTENSION_FIELDS}
-        self.ssrc = self.sender._ssrc
-        self.rtx_ssrc = self.sender._rtx_ssrc
+        ids = extensions.extension_ids(self.ext_map)
+        self.ext_ids = {name: getattr(ids, name) for name in extensions.EXTENSION_FIELDS}
+        self.ssrc, self.rtx_ssrc = senders.ssrcs(self.sender)
         self.ready = True
 
     # --- binding ---------------------------------------------------------------------------------
@@ -274,24 +267,26 @@ class PublishedTrack:
         self._flushed_packets = 0
         self._flushed_bytes = 0
         self._tables: dict[tuple[Any, ...], bytes] = {}
-        self._rtx_ssrc: dict[int, int] = receiver._RTCRtpReceiver__rtx_ssrc
-        self._codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs
-        self._nack = receiver._RTCRtpReceiver__nack_generator
-        self._streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams
-        receiver._RTCRtpReceiver__remote_bitrate_estimator = None
-        receiver._handle_rtp_packet = self.on_rtp
+        # aiortc's own live tables of the receiver, bound once: read per packet at no extra cost.
+        self._rtx_ssrc: dict[int, int] = receivers.rtx_ssrcs(receiver)
+        self._codecs: dict[int, Any] = receivers.codecs(receiver)
+        self._nack = receivers.nack_generator(receiver)
+        self._send_nack = receivers.nack_sender(receiver)
+        self._streams: dict[int, Any] = receivers.remote_streams(receiver)
+        receivers.disable_remb_estimator(receiver)
+        receivers.set_rtp_handler(receiver, self.on_rtp)
         dtls = receiver.transport
-        hooks.hook_ingress(dtls)
-        hooks.route_rtx(receiver)
-        receiver._parley_forward = self.forward
-        self._pub_ids = hooks.transport_extension_ids(dtls)
+        ingress.hook_ingress(dtls)
+        receivers.route_rtx(receiver)
+        ingress.set_forward(receiver, self.forward)
+        self._pub_ids = extensions.transport_extension_ids(dtls)
 
     @property
     def label(self) -> str:
         return f"{self.participant_id}/{self.source}"
 
     def rtcp_ssrc(self) -> int | None:
-        return self.receiver._RTCRtpReceiver__rtcp_ssrc  # type: ignore[no-any-return]
+        return receivers.rtcp_ssrc(self.receiver)
 
     async def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe (PLI), at most once per ``pli_interval``."""
@@ -308,7 +303,7 @@ class PublishedTrack:
         if self.plis_since_keyframe == 10:
             log_once.warning(self.label, "no-keyframe", "publisher %s sent no keyframe after 10 requests", self.label)
         try:
-            await self.receiver._send_rtcp_pli(self.media_ssrc)
+            await receivers.send_pli(self.receiver, self.media_ssrc)
         except Exception:  # a closing transport
             pass
 
@@ -363,7 +358,7 @@ class PublishedTrack:
         elif self.media_ssrc != packet.ssrc:
             self.media_ssrc = packet.ssrc
         if self._nack is not None and self._nack.add(packet):
-            await self.receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing)[:64])
+            await self._send_nack(packet.ssrc, sorted(self._nack.missing)[:64])
         if self.muted or not packet.payload:
             return
         video = self.kind == "video"
@@ -378,7 +373,7 @@ class PublishedTrack:
             return
         now = time.monotonic()
         bases: dict[tuple[Any, ...], bytes] = {}
-        pub_key = hooks.ids_key(self._pub_ids) if raw is not None else ()
+        pub_key = extensions.ids_key(self._pub_ids) if raw is not None else ()
         pack_header = rtp.HEADER.pack_into
         marker = 0x80 if packet.marker else 0
         in_seq, in_ts = packet.sequence_number, packet.timestamp
@@ -424,7 +419,7 @@ class PublishedTrack:
             if table is None:
                 if len(self._tables) > 64:
                     self._tables.clear()
-                publisher = dict(zip(hooks.EXTENSION_FIELDS, pub_key, strict=True))
+                publisher = dict(zip(extensions.EXTENSION_FIELDS, pub_key, strict=True))
                 table = self._tables[key] = rtp.extension_table(publisher, slot.ext_ids)
             mapped = rtp.map_extensions(raw, table)
             if mapped is not None:
@@ -437,4 +432,4 @@ class PublishedTrack:
         self.flush()
         for slot in list(self.slots):
             slot.unbind()
-        self.receiver.__dict__.pop("_parley_forward", None)
+        ingress.set_forward(self.receiver, None)

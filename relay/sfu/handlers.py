@@ -19,11 +19,14 @@ from relay.config import MediaConfig
 from relay.meetings import Meetings
 from relay.ops.metrics import RelayMetrics
 from relay.peer import Peer
-from relay.sfu import ice, sdp
+from relay.sfu import sdp
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.peers import MediaParticipant
 from shared.errors import BadRequest, LimitExceeded, NotFound
 from shared.protocol import messages as m
+from shared.webrtc import ice
+from shared.webrtc.receiver import kind as receiver_kind
+from shared.webrtc.receiver import remote_streams, send_rtcp
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -95,7 +98,7 @@ class MediaRelay:
                 for track in participant.published.values():
                     if track.kind != kind:
                         continue
-                    for stats in track.receiver._RTCRtpReceiver__remote_streams.values():
+                    for stats in remote_streams(track.receiver).values():
                         lost += max(0, stats.packets_lost)
                         expected += stats.packets_expected
         return lost, expected
@@ -213,7 +216,7 @@ class MediaRelay:
         live: set[str] = set()
         for mid, receiver in receivers.items():
             source = req.sources.get(mid)
-            if source is None or KIND_OF_SOURCE[source] != receiver._RTCRtpReceiver__kind:
+            if source is None or KIND_OF_SOURCE[source] != receiver_kind(receiver):
                 continue
             live.add(source)
             existing = me.published.get(source)
@@ -314,7 +317,7 @@ class MediaRelay:
                                 await track.request_keyframe()
                             packet = track.remb_packet(self.remb_for(track))
                             if packet is not None:
-                                await track.receiver._send_rtcp(packet)
+                                await send_rtcp(track.receiver, packet)
 
     def remb_for(self, track: PublishedTrack) -> int:
         ceiling = self.config.max_video_kbps * 1000

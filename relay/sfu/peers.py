@@ -9,23 +9,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from relay.peer import Peer
 from relay.sfu.forwarding import IdleTrack, PublishedTrack, Slot
 from shared.errors import BadRequest
 from shared.protocol import messages as m
+from shared.webrtc import sender as senders
+from shared.webrtc.peerconnection import new_peer_connection, set_transceiver_codecs, transceiver_codecs
 
 log = logging.getLogger("parley.relay.sfu")
 
 MIME = {"vp8": "video/VP8", "h264": "video/H264"}
-
-
-def new_peer_connection() -> RTCPeerConnection:
-    """MAX_BUNDLE (mic, camera and screen on one transport) and no public STUN server."""
-    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
 
 
 def codec_preferences(kind: str, codec: str) -> list[Any]:
@@ -85,12 +81,13 @@ class MediaParticipant:
         for transceiver in pc.getTransceivers():
             if transceiver.kind == "video":
                 # One codec per meeting: keep only it (and its RTX) so nothing is ever transcoded.
-                kept = [c for c in transceiver._codecs if c.mimeType.lower() == wanted]
+                offered = transceiver_codecs(transceiver)
+                kept = [c for c in offered if c.mimeType.lower() == wanted]
                 pts = {c.payloadType for c in kept if c.payloadType is not None}
-                kept += [c for c in transceiver._codecs if _is_rtx_of(c, pts)]
+                kept += [c for c in offered if _is_rtx_of(c, pts)]
                 if not pts:
                     raise BadRequest(f"This meeting uses {MIME[self.codec]}; the offer does not include it.")
-                transceiver._codecs = kept
+                set_transceiver_codecs(transceiver, kept)
             if transceiver.mid is not None and transceiver.direction != "inactive":
                 receivers[transceiver.mid] = transceiver.receiver
         answer = await pc.createAnswer()
@@ -142,8 +139,7 @@ class MediaParticipant:
                     self.channels.append(pc.createDataChannel("parley"))
             slot.pending = track
             # Label the m-line's msid by publisher (aiortc shares one stream id per connection).
-            slot.sender._stream_id = track.participant_id
-            slot.sender._track_id = f"{track.participant_id}-{track.source}"
+            senders.label(slot.sender, track.participant_id, f"{track.participant_id}-{track.source}")
 
     def track_infos(self) -> list[m.TrackInfo]:
         infos = []

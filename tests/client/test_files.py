@@ -14,6 +14,7 @@ from client.engine import events as ev
 from client.engine.files import CHUNK_SIZE
 from shared.errors import BadRequest, LimitExceeded, ParleyError
 from shared.protocol import messages as m
+from shared.webrtc.sctp import watch_chunks
 from tests.client.files_helpers import file_participant, final, random_file, sha256, wait_keys
 from tests.media_fixtures import join, leave, metric, start_media_relay, wait_until
 
@@ -80,20 +81,17 @@ async def test_relay_forwards_only_ciphertext(files_relay, tmp_path: Path) -> No
         return await original_request(request)
 
     ann[0].request = spy
-    # The relay delays its SACKs on file traffic (shared.sctp_tuning), as Bob does towards it.
+    # The relay delays its SACKs on file traffic (shared.webrtc.sctp), as Bob does towards it.
     sctp = ann[1].publish_pc.sctp
     counts = {"data": 0, "sack": 0}
-    send_chunk, receive_chunk = sctp._send_chunk, sctp._receive_chunk
 
-    async def counting_send(chunk):
+    def counting_send(chunk):
         counts["data"] += isinstance(chunk, DataChunk)
-        await send_chunk(chunk)
 
-    async def counting_receive(chunk):
+    def counting_receive(chunk):
         counts["sack"] += isinstance(chunk, SackChunk)
-        await receive_chunk(chunk)
 
-    sctp._send_chunk, sctp._receive_chunk = counting_send, counting_receive
+    watch_chunks(sctp, sent=counting_send, received=counting_receive)
     try:
         src = tmp_path / (MARKER.decode() + ".bin")
         digest = random_file(src, 1_500_000, marker=MARKER)

@@ -31,6 +31,7 @@ from client.engine.media.sources import (
     ToneAudioTrack,
 )
 from shared.protocol import messages as m
+from shared.webrtc.receiver import rtp_handler, set_rtp_handler
 
 if TYPE_CHECKING:
     import av
@@ -404,7 +405,7 @@ class MediaSession:
 
     def _count_bytes(self, transceiver: Any) -> None:
         receiver = transceiver.receiver
-        original = receiver._handle_rtp_packet
+        original = rtp_handler(receiver)
 
         async def counted(packet: Any, arrival_time_ms: int) -> None:
             info = self.remote.get(transceiver.mid)
@@ -414,7 +415,7 @@ class MediaSession:
                     stats.bytes += len(packet.payload)
             await original(packet, arrival_time_ms)
 
-        receiver._handle_rtp_packet = counted
+        set_rtp_handler(receiver, counted)
 
     async def _consume(self, transceiver: Any, track: Any) -> None:
         """Every decoded frame of one subscribe m-line, attributed to whoever it carries now."""

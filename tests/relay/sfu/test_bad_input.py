@@ -17,6 +17,9 @@ from client.engine import peer
 from client.engine.media.sources import SyntheticVideoTrack, ToneAudioTrack
 from shared.errors import BadRequest, Forbidden, LimitExceeded
 from shared.protocol import messages as m
+from shared.webrtc.egress import send_rtp
+from shared.webrtc.peerconnection import transceiver_codecs
+from shared.webrtc.sender import on_keyframe_request
 from tests.conftest import RunningRelay
 from tests.media_fixtures import frames, join, leave, start_media_relay, wait_until
 
@@ -132,13 +135,13 @@ async def test_garbage_rtp_is_contained(call: Any) -> None:
     pc = await offer([SyntheticVideoTrack(64, 64, 5)])
     await _publish(mallory, pc, {"0": "camera"})
     transport = pc.getTransceivers()[0].sender.transport
-    pt = pc.getTransceivers()[0]._codecs[0].payloadType
+    pt = transceiver_codecs(pc.getTransceivers()[0])[0].payloadType
     junk = [os.urandom(n) for n in (0, 1, 11, 12, 40, 1200)]
     junk += [bytes([0x80, pt]) + os.urandom(10) + os.urandom(30) for _ in range(50)]  # right PT, junk payload
     junk += [bytes([0x90, pt]) + os.urandom(10) + bytes([0xBE, 0xDE, 0xFF, 0xFF]) for _ in range(10)]  # bad ext
     for data in junk:
         try:
-            await transport._send_rtp(data)
+            await send_rtp(transport, data)
         except Exception:
             pass  # aiortc itself refuses some of it before SRTP
     await still_flowing(bob, a_client.participant_id)
@@ -169,7 +172,7 @@ async def test_publisher_without_keyframes_gets_rate_limited_plis(call: Any) -> 
     pc = await offer([track])
     sender = pc.getTransceivers()[0].sender
     plis: list[float] = []
-    sender._send_keyframe = lambda: plis.append(asyncio.get_running_loop().time())
+    on_keyframe_request(sender, lambda: plis.append(asyncio.get_running_loop().time()))
     await _publish(mallory, pc, {"0": "camera"})
     await wait_until(lambda: any(i.participant_id == mallory.participant_id for i in bob.remote.values()), 10, "slot")
     await wait_until(lambda: len(plis) >= 3, 10, "the relay to ask for keyframes")

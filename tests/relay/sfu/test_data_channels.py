@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from shared.webrtc.sctp import data_channels
 from tests.media_fixtures import join, leave, start_media_relay, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -42,7 +43,7 @@ async def test_subscribe_connection_gets_its_own_channel_after_the_publish_one(c
 
         def channels() -> list[str]:  # aiortc keeps a connection's channels by stream id
             sctp = bob[1].subscribe_pc.sctp
-            return [c.label for c in sctp._data_channels.values()] if sctp is not None else []
+            return [c.label for c in data_channels(sctp)] if sctp is not None else []
 
         await wait_until(lambda: "parley" in channels(), 15, "the subscribe connection's data channel")
     finally:

@@ -13,8 +13,12 @@ import pytest
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 from shared.protocol import messages as m
+from shared.webrtc import receiver as receivers
+from shared.webrtc import sender as senders
+from shared.webrtc.ice import udp_protocols
+from shared.webrtc.peerconnection import transceiver_codecs
 from tests.conftest import RunningRelay
-from tests.media_fixtures import frames, join, leave, start_media_relay, wait_until
+from tests.media_fixtures import frames, join, leave, metric, start_media_relay, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -47,13 +51,13 @@ async def call(media_relay: RunningRelay) -> AsyncIterator[tuple[Any, Any]]:
 
 
 def _protocols(pc: Any) -> list[Any]:
-    return list(pc.getTransceivers()[0].receiver.transport.transport._connection._protocols)
+    return udp_protocols(pc.getTransceivers()[0].receiver.transport.transport)
 
 
 def _payload_types(pc: Any, rtx: bool) -> set[int]:
     found = set()
     for transceiver in pc.getTransceivers():
-        for codec in transceiver._codecs:
+        for codec in transceiver_codecs(transceiver):
             if codec.mimeType.lower().startswith("video/") and codec.mimeType.lower().endswith("/rtx") == rtx:
                 found.add(codec.payloadType)
     return found
@@ -122,7 +126,7 @@ async def test_muted_source_is_not_forwarded_and_unmute_resumes(call: Any) -> No
     await wait_until(lambda: frames(bob, a_id, "camera") > stopped + 5, 10, "the camera to come back")
 
 
-async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any) -> None:
+async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any, media_relay: RunningRelay) -> None:
     (a_client, alice), (_, bob) = call
     a_id = a_client.participant_id
     upstream = Lossy(_payload_types(alice.publish_pc, rtx=False), _payload_types(alice.publish_pc, rtx=True), 12)
@@ -143,6 +147,8 @@ async def test_nack_and_rtx_repair_loss_on_both_hops(call: Any) -> None:
     await wait_until(lambda: camera.frames >= before + 30, 10, "video to keep decoding under loss")
     assert camera.frames - start_frames > 40
     assert camera.freezes - start_freezes <= 1, "loss was not repaired: the video froze"
+    # The relay's loss gauge reads its receivers' statistics: the upstream drops show there.
+    assert metric(media_relay, "parley_media_loss_ratio") > 0
 
 
 async def test_remb_reaches_the_publisher_per_stream(call: Any) -> None:
@@ -151,14 +157,14 @@ async def test_remb_reaches_the_publisher_per_stream(call: Any) -> None:
     remb: dict[str, list[int]] = {"camera": [], "screen": []}
     for source in ("camera", "screen"):
         sender = alice._transceivers[source].sender
-        original = sender._handle_rtcp_packet
+        original = senders.rtcp_handler(sender)
 
         async def handle(packet: Any, source: str = source, original: Any = original) -> None:
             if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
                 remb[source].append(unpack_remb_fci(packet.fci)[0])
             await original(packet)
 
-        sender._handle_rtcp_packet = handle
+        senders.set_rtcp_handler(sender, handle)
     await wait_until(lambda: remb["camera"] and remb["screen"], 5, "REMB at the publisher")
     for values in remb.values():
         assert all(MIN_KBPS * 1000 <= v <= MAX_KBPS * 1000 for v in values), values
@@ -169,8 +175,8 @@ async def test_remb_reaches_the_publisher_per_stream(call: Any) -> None:
     for source, bitrate in wanted.items():
         mid = next(mid for mid, info in bob.remote.items() if (info.participant_id, info.source) == (a_id, source))
         receiver = next(t.receiver for t in bob.subscribe_pc.getTransceivers() if t.mid == mid)
-        receiver._RTCRtpReceiver__remote_bitrate_estimator = None
-        ssrc = next(iter(receiver._RTCRtpReceiver__remote_streams))
+        receivers.disable_remb_estimator(receiver)
+        ssrc = next(iter(receivers.remote_streams(receiver)))
         fci = pack_remb_fci(bitrate, [ssrc])
         reporters.append((receiver, RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=fci)))
 
@@ -182,10 +188,10 @@ async def test_remb_reaches_the_publisher_per_stream(call: Any) -> None:
     while not budgets_arrived():
         assert loop.time() < deadline, f"REMB at the publisher: {remb}"
         for receiver, packet in reporters:
-            await receiver._send_rtcp(packet)
+            await receivers.send_rtcp(receiver, packet)
         await asyncio.sleep(0.2)
     # The publisher's encoder follows it.
-    encoder = alice._transceivers["camera"].sender._RTCRtpSender__encoder
+    encoder = senders.encoder(alice._transceivers["camera"].sender)
     assert encoder is not None and encoder.target_bitrate == 300_000
 
 
@@ -194,7 +200,7 @@ async def test_audio_is_played_without_prefetch(call: Any) -> None:
     audio = [t.receiver for t in bob.subscribe_pc.getTransceivers() if t.kind == "audio"]
     assert audio
     for receiver in audio:
-        assert receiver._RTCRtpReceiver__jitter_buffer._prefetch == 0
+        assert receivers.jitter_buffer_prefetch(receiver) == 0
     assert frames(bob, a_client.participant_id, "mic") > 0
 
 
@@ -211,7 +217,7 @@ async def test_h264_meeting_is_forwarded(tmp_path: Path) -> None:
         )
         for transceiver in alice[1].publish_pc.getTransceivers():
             if transceiver.kind == "video":
-                assert {c.mimeType for c in transceiver._codecs} <= {"video/H264", "video/rtx"}
+                assert {c.mimeType for c in transceiver_codecs(transceiver)} <= {"video/H264", "video/rtx"}
         stats = bob[1].stats_by_track[(a_id, "camera")]
         assert (stats.width, stats.height) == (320, 240)
         await leave(*alice)

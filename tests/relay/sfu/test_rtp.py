@@ -7,6 +7,7 @@ import struct
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from relay.sfu import rtp
+from shared.webrtc.extensions import extension_ids
 
 
 def test_vp8_keyframe_needs_start_of_partition_zero_and_key_bit() -> None:
@@ -42,7 +43,7 @@ def _packet() -> tuple[bytes, HeaderExtensionsMap]:
     packet = RtpPacket(payload_type=97, sequence_number=65535, timestamp=123, ssrc=0x11111111, marker=1)
     packet.payload = b"payload"
     ext = HeaderExtensionsMap()
-    ext._HeaderExtensionsMap__ids.abs_send_time = 3  # type: ignore[attr-defined]
+    extension_ids(ext).abs_send_time = 3
     packet.extensions.abs_send_time = 0x123456
     return packet.serialize(ext), ext
 

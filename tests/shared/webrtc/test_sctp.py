@@ -1,4 +1,4 @@
-"""The hooks on aiortc's private SCTP internals (shared/sctp_tuning.py): delayed SACKs, larger
+"""The hooks on aiortc's private SCTP internals (shared/webrtc/sctp.py): delayed SACKs, larger
 bursts, byte counting in slow start, cheaper reassembly, bigger socket buffers."""
 
 from __future__ import annotations
@@ -7,11 +7,9 @@ import asyncio
 import os
 
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, InboundStream, SackChunk
 
-from client.engine import peer
-from shared.sctp_tuning import (
+from shared.webrtc.sctp import (
     SACK_EVERY,
     _TailAwareInboundStream,
     bigger_socket_buffers,
@@ -22,35 +20,9 @@ from shared.sctp_tuning import (
     tune_for_files,
 )
 from tests.impair import LossyLink
+from tests.shared.webrtc.pairs import channel_pair as _pair
 
 pytestmark = pytest.mark.asyncio
-
-
-async def _pair(
-    link: LossyLink | None = None,
-) -> tuple[RTCPeerConnection, RTCPeerConnection, object, asyncio.Queue[bytes]]:
-    """Two peer connections on loopback with a data channel from a to b (through ``link``'s
-    impairers when given)."""
-    peer.use_host_addresses(["127.0.0.1"])
-    a = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    b = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    channel = a.createDataChannel("parley")
-    received: asyncio.Queue[bytes] = asyncio.Queue()
-    b.on("datachannel", lambda ch: ch.on("message", received.put_nowait))
-
-    def via(description: RTCSessionDescription) -> RTCSessionDescription:
-        return (
-            description if link is None else RTCSessionDescription(link.rewrite_sdp(description.sdp), description.type)
-        )
-
-    await a.setLocalDescription(await a.createOffer())
-    await b.setRemoteDescription(via(a.localDescription))
-    await b.setLocalDescription(await b.createAnswer())
-    await a.setRemoteDescription(via(b.localDescription))
-    opened = asyncio.Event()
-    channel.on("open", opened.set)
-    await asyncio.wait_for(opened.wait(), 10)
-    return a, b, channel, received
 
 
 def _count_chunks(sctp: object, kind: type) -> list[int]:

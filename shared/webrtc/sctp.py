@@ -32,9 +32,10 @@ last cannot complete any message, so the scan is skipped for it.
 Private hooks (``RTCSctpTransport._send_sack``, ``_sack_needed``, ``_sack_misordered``,
 ``_sack_duplicates``, ``_transmit``, ``_outbound_queue``, ``_flight_size``, ``_fast_recovery_exit``,
 ``_cwnd``, ``_ssthresh``, ``_sent_queue``, ``_last_sacked_tsn``, ``_receive_sack_chunk``,
-``_get_inbound_stream``, ``_inbound_streams``, ``InboundStream``; aioice's ``Connection._protocols``
-under ``RTCIceTransport._connection``): covered by tests/shared/test_sctp_tuning.py; aiortc is
-pinned to 1.16.
+``_get_inbound_stream``, ``_inbound_streams``, ``InboundStream``; the ICE sockets through
+`shared.webrtc.ice.udp_protocols`): behaviour covered by tests/shared/webrtc/test_sctp.py, names
+pinned by tests/shared/webrtc/test_pinned_names.py. Each function takes an ``RTCSctpTransport``
+and leaves anything that does not look like aiortc 1.16's alone (it logs and returns False).
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+from collections.abc import Callable
 from typing import Any
 
-from aiortc.rtcsctptransport import SCTP_DATA_LAST_FRAG, USERDATA_MAX_LENGTH, InboundStream
+from aiortc import RTCDataChannel, RTCSctpTransport
+from aiortc.rtcsctptransport import SCTP_DATA_LAST_FRAG, USERDATA_MAX_LENGTH, Chunk, InboundStream, SackChunk
 from aiortc.utils import uint32_gt, uint32_gte
+
+from shared.webrtc import ice
 
 log = logging.getLogger("parley.sctp")
 
@@ -54,7 +60,7 @@ SACK_DELAY = 0.01
 AIORTC_BURST = 4  # packets aiortc's _transmit lets out beyond what is in flight
 
 
-def delay_sacks(sctp: Any, every: int = SACK_EVERY, delay: float = SACK_DELAY) -> bool:
+def delay_sacks(sctp: RTCSctpTransport, every: int = SACK_EVERY, delay: float = SACK_DELAY) -> bool:
     """Acknowledge every ``every``-th DATA packet on this ``RTCSctpTransport`` (idempotent).
 
     Returns False when the transport does not look like aiortc 1.16's (nothing is changed)."""
@@ -95,8 +101,8 @@ def delay_sacks(sctp: Any, every: int = SACK_EVERY, delay: float = SACK_DELAY) -
         elif timer is None:
             timer = asyncio.get_running_loop().call_later(delay, on_timer)
 
-    sctp._send_sack = send_sack
-    sctp._parley_delayed_sacks = True
+    sctp._send_sack = send_sack  # type: ignore[method-assign]  # per instance, on purpose
+    vars(sctp)["_parley_delayed_sacks"] = True
     return True
 
 
@@ -117,7 +123,7 @@ class _TailAwareInboundStream(InboundStream):
         return super().pop_messages()
 
 
-def fast_reassembly(sctp: Any) -> bool:
+def fast_reassembly(sctp: RTCSctpTransport) -> bool:
     """Skip aiortc's reassembly scan for fragments that cannot complete a message (idempotent)."""
     if getattr(sctp, "_parley_fast_reassembly", False):
         return True
@@ -135,23 +141,21 @@ def fast_reassembly(sctp: Any) -> bool:
             stream = streams[stream_id] = _TailAwareInboundStream()
         return stream
 
-    sctp._get_inbound_stream = get_inbound_stream
-    sctp._parley_fast_reassembly = True
+    sctp._get_inbound_stream = get_inbound_stream  # type: ignore[method-assign]  # per instance
+    vars(sctp)["_parley_fast_reassembly"] = True
     return True
 
 
 SOCKET_BUFFER = 4 * 1024 * 1024
 
 
-def bigger_socket_buffers(sctp: Any, size: int = SOCKET_BUFFER) -> int:
+def bigger_socket_buffers(sctp: RTCSctpTransport, size: int = SOCKET_BUFFER) -> int:
     """Ask for ``size``-byte UDP receive and send buffers on the sockets under this association
     (the kernel caps them at net.core.rmem_max/wmem_max). The default ~208 KiB overflows when the
     process is not scheduled for a few milliseconds during a transfer, and every datagram lost
     there halves SCTP's congestion window. Returns how many sockets were changed."""
-    import socket
-
     try:
-        protocols = list(sctp.transport.transport._connection._protocols)
+        protocols = ice.udp_protocols(sctp.transport.transport)
     except AttributeError:
         log.warning("aiortc's ICE transport changed; socket buffers are left as they are")
         return 0
@@ -167,7 +171,7 @@ def bigger_socket_buffers(sctp: Any, size: int = SOCKET_BUFFER) -> int:
     return changed
 
 
-def larger_bursts(sctp: Any, packets: int) -> bool:
+def larger_bursts(sctp: RTCSctpTransport, packets: int) -> bool:
     """Let this ``RTCSctpTransport`` send up to ``packets`` new packets per SACK, not aiortc's 4
     (idempotent; the largest value asked for wins). aiortc caps each ``_transmit`` call at what is
     in flight plus four packets; the wrapper calls it again while it still sends something, there
@@ -175,19 +179,20 @@ def larger_bursts(sctp: Any, packets: int) -> bool:
     stays). The congestion window still bounds everything. Returns False when the transport does
     not look like aiortc 1.16's."""
     rounds = max(1, -(-packets // AIORTC_BURST))
-    if getattr(sctp, "_parley_burst_rounds", None) is not None:
-        sctp._parley_burst_rounds = max(sctp._parley_burst_rounds, rounds)
+    state = vars(sctp)  # Parley's own attributes on the transport: the live instance dict
+    if state.get("_parley_burst_rounds") is not None:
+        state["_parley_burst_rounds"] = max(state["_parley_burst_rounds"], rounds)
         return True
     original = getattr(sctp, "_transmit", None)
     needed = ("_outbound_queue", "_flight_size", "_fast_recovery_exit", "_cwnd")
     if original is None or not all(hasattr(sctp, a) for a in needed):
         log.warning("aiortc's SCTP transport changed; bursts are left as they are")
         return False
-    sctp._parley_burst_rounds = rounds
+    state["_parley_burst_rounds"] = rounds
 
     async def transmit() -> None:
         await original()
-        for _ in range(sctp._parley_burst_rounds - 1):
+        for _ in range(state["_parley_burst_rounds"] - 1):
             before = sctp._flight_size
             if not sctp._outbound_queue or sctp._fast_recovery_exit is not None or before >= sctp._cwnd:
                 return
@@ -195,11 +200,11 @@ def larger_bursts(sctp: Any, packets: int) -> bool:
             if sctp._flight_size == before:
                 return
 
-    sctp._transmit = transmit
+    sctp._transmit = transmit  # type: ignore[method-assign]  # per instance, on purpose
     return True
 
 
-def count_acked_bytes_in_slow_start(sctp: Any, limit_packets: int) -> bool:
+def count_acked_bytes_in_slow_start(sctp: RTCSctpTransport, limit_packets: int) -> bool:
     """Grow this ``RTCSctpTransport``'s congestion window in slow start by the bytes each SACK
     newly acknowledges (up to ``limit_packets`` packets' worth), not by one packet per SACK
     (idempotent; the largest limit asked for wins).
@@ -213,17 +218,18 @@ def count_acked_bytes_in_slow_start(sctp: Any, limit_packets: int) -> bool:
     the wrapper raises ``_cwnd`` before aiortc's handler runs, so aiortc's own one-MTU step,
     which requires a fully used window, does not apply on top."""
     limit = max(1, limit_packets) * USERDATA_MAX_LENGTH
-    if getattr(sctp, "_parley_abc_limit", None) is not None:
-        sctp._parley_abc_limit = max(sctp._parley_abc_limit, limit)
+    state = vars(sctp)  # Parley's own attributes on the transport: the live instance dict
+    if state.get("_parley_abc_limit") is not None:
+        state["_parley_abc_limit"] = max(state["_parley_abc_limit"], limit)
         return True
     original = getattr(sctp, "_receive_sack_chunk", None)
     needed = ("_sent_queue", "_flight_size", "_cwnd", "_ssthresh", "_fast_recovery_exit", "_last_sacked_tsn")
     if original is None or not all(hasattr(sctp, a) for a in needed):
         log.warning("aiortc's SCTP transport changed; slow start is left as it is")
         return False
-    sctp._parley_abc_limit = limit
+    state["_parley_abc_limit"] = limit
 
-    async def receive_sack_chunk(chunk: Any) -> None:
+    async def receive_sack_chunk(chunk: SackChunk) -> None:
         cwnd = sctp._cwnd
         if (
             not chunk.gaps
@@ -234,23 +240,53 @@ def count_acked_bytes_in_slow_start(sctp: Any, limit_packets: int) -> bool:
         ):
             acked = 0
             for sent in sctp._sent_queue:
-                if not uint32_gte(chunk.cumulative_tsn, sent.tsn) or acked >= sctp._parley_abc_limit:
+                if not uint32_gte(chunk.cumulative_tsn, sent.tsn) or acked >= state["_parley_abc_limit"]:
                     break
                 if not sent._acked:
                     acked += sent._book_size
-            grown = min(cwnd + min(acked, sctp._parley_abc_limit), max(cwnd, sctp._ssthresh))
+            grown = min(cwnd + min(acked, state["_parley_abc_limit"]), max(cwnd, sctp._ssthresh))
             if grown > cwnd + USERDATA_MAX_LENGTH:
                 sctp._cwnd = grown
         await original(chunk)
 
-    sctp._receive_sack_chunk = receive_sack_chunk
+    sctp._receive_sack_chunk = receive_sack_chunk  # type: ignore[method-assign]  # per instance
     return True
 
 
-def tune_for_files(sctp: Any) -> None:
+def tune_for_files(sctp: RTCSctpTransport) -> None:
     """Everything above, for a transport that carries files (in either direction)."""
     delay_sacks(sctp)
     larger_bursts(sctp, SACK_EVERY + AIORTC_BURST)
     count_acked_bytes_in_slow_start(sctp, SACK_EVERY)
     fast_reassembly(sctp)
     bigger_socket_buffers(sctp)
+
+
+def data_channels(sctp: RTCSctpTransport) -> list[RTCDataChannel]:
+    """The data channels of this association (aiortc keeps them by stream id)."""
+    return list(sctp._data_channels.values())
+
+
+def watch_chunks(
+    sctp: RTCSctpTransport,
+    sent: Callable[[Chunk], None] | None = None,
+    received: Callable[[Chunk], None] | None = None,
+) -> None:
+    """For tests and benchmarks: call ``sent(chunk)`` / ``received(chunk)`` for every SCTP chunk
+    (DATA, SACK, ...) this transport sends / receives."""
+    if sent is not None:
+        send_chunk = sctp._send_chunk
+
+        async def counting_send(chunk: Chunk) -> None:
+            sent(chunk)
+            await send_chunk(chunk)
+
+        sctp._send_chunk = counting_send  # type: ignore[method-assign]  # per instance, on purpose
+    if received is not None:
+        receive_chunk = sctp._receive_chunk
+
+        async def counting_receive(chunk: Chunk) -> None:
+            received(chunk)
+            await receive_chunk(chunk)
+
+        sctp._receive_chunk = counting_receive  # type: ignore[method-assign]  # per instance, on purpose

@@ -1,0 +1,168 @@
+"""An RTCRtpReceiver's private state and hooks, typed.
+
+aiortc keeps a receiver's state in name-mangled attributes (``self.__codecs`` is stored as
+``_RTCRtpReceiver__codecs``), which mypy does not see; they are read here through ``vars()`` into
+annotated names. Each accessor returns aiortc's own live object (a dict it keeps filling, the
+generator it uses), so a caller can bind it once and read it per packet at no extra cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from aiortc import RTCRtpReceiver
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters
+from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
+from aiortc.rtp import AnyRtcpPacket, RtpPacket
+
+
+class RtpHandler(Protocol):
+    """``async handler(packet, arrival_time_ms)``, as aiortc's transport calls it."""
+
+    def __call__(self, packet: RtpPacket, arrival_time_ms: int) -> Coroutine[Any, Any, None]: ...
+
+
+NackSender = Callable[[int, list[int]], Coroutine[Any, Any, None]]
+
+_KIND = "_RTCRtpReceiver__kind"
+_CODECS = "_RTCRtpReceiver__codecs"
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
+_REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
+_REMOTE_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+
+
+def kind(receiver: RTCRtpReceiver) -> str:
+    """The receiver's media kind, "audio" or "video" (aiortc does not expose it)."""
+    value: str = vars(receiver)[_KIND]
+    return value
+
+
+def codecs(receiver: RTCRtpReceiver) -> dict[int, RTCRtpCodecParameters]:
+    """The receiver's codecs by payload type (filled when aiortc starts it), live."""
+    value: dict[int, RTCRtpCodecParameters] = vars(receiver)[_CODECS]
+    return value
+
+
+def rtx_ssrcs(receiver: RTCRtpReceiver) -> dict[int, int]:
+    """RTX SSRC -> the SSRC it repairs, as learned from the remote SDP (filled on start), live."""
+    value: dict[int, int] = vars(receiver)[_RTX_SSRC]
+    return value
+
+
+def nack_generator(receiver: RTCRtpReceiver) -> NackGenerator | None:
+    """The receiver's loss tracker (None for audio, which aiortc does not NACK)."""
+    value: NackGenerator | None = vars(receiver)[_NACK_GENERATOR]
+    return value
+
+
+def remote_streams(receiver: RTCRtpReceiver) -> dict[int, StreamStatistics]:
+    """Per remote SSRC reception statistics (what the receiver reports in RTCP), live."""
+    value: dict[int, StreamStatistics] = vars(receiver)[_REMOTE_STREAMS]
+    return value
+
+
+def rtcp_ssrc(receiver: RTCRtpReceiver) -> int | None:
+    """The SSRC this receiver's RTCP is sent from (None until the connection set one)."""
+    value: int | None = vars(receiver)[_RTCP_SSRC]
+    return value
+
+
+def disable_remb_estimator(receiver: RTCRtpReceiver) -> None:
+    """Stop the receiver's own REMB: it only sees its own SSRC, so with camera and screen from one
+    publisher each estimate starves the other (the relay sends its own)."""
+    vars(receiver)[_REMOTE_BITRATE_ESTIMATOR] = None
+
+
+def remove_audio_prefetch(receiver: RTCRtpReceiver) -> None:
+    """aiortc holds 4 packets (80 ms) of audio before decoding; play as soon as packets arrive."""
+    if vars(receiver).get(_KIND) == "audio":
+        vars(receiver)[_JITTER_BUFFER] = JitterBuffer(capacity=16, prefetch=0)
+
+
+def jitter_buffer_prefetch(receiver: RTCRtpReceiver) -> int:
+    """How many packets the receiver's jitter buffer holds back before it releases a frame."""
+    buffer: JitterBuffer = vars(receiver)[_JITTER_BUFFER]
+    return buffer._prefetch
+
+
+def rtp_handler(receiver: RTCRtpReceiver) -> RtpHandler:
+    """What handles each decrypted RTP packet routed to ``receiver`` (jitter buffer, decoder)."""
+    return receiver._handle_rtp_packet
+
+
+def set_rtp_handler(receiver: RTCRtpReceiver, handler: RtpHandler) -> None:
+    """Replace, on this receiver only, what handles its decrypted RTP packets (``handler(packet,
+    arrival_time_ms)``; get the previous one first with `rtp_handler` to wrap it)."""
+    receiver._handle_rtp_packet = handler  # type: ignore[method-assign]  # per instance, on purpose
+
+
+async def send_rtcp(receiver: RTCRtpReceiver, packet: AnyRtcpPacket) -> None:
+    """Send an RTCP packet (e.g. REMB) towards the remote sender on the receiver's transport."""
+    await receiver._send_rtcp(packet)
+
+
+async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    """Ask the remote sender of ``media_ssrc`` for a keyframe (nothing before RTCP is set up)."""
+    await receiver._send_rtcp_pli(media_ssrc)
+
+
+def nack_sender(receiver: RTCRtpReceiver) -> NackSender:
+    """The receiver's ``send(media_ssrc, lost_sequence_numbers)`` for NACKs, bound once."""
+    return receiver._send_rtcp_nack
+
+
+def route_rtx(receiver: RTCRtpReceiver) -> None:
+    """Let ``receiver``'s transport route its RTX packets to it (idempotent).
+
+    aiortc's RtpRouter registers primary SSRCs only and routes an unknown SSRC by payload type,
+    which fails as soon as two video m-lines share the RTX payload type (always, with BUNDLE):
+    retransmissions were dropped and lost packets never repaired. Register the RTX SSRCs the
+    receiver learned from the SDP, now and each time aiortc (re)starts it with
+    ``receive(parameters)``, which is when it learns them.
+    """
+
+    def register() -> None:
+        if receiver.transport is not None:
+            for rtx_ssrc in rtx_ssrcs(receiver):
+                receiver.transport._rtp_router.ssrc_table[rtx_ssrc] = receiver
+
+    if not vars(receiver).get("_parley_rtx", False):
+        original = receiver.receive
+
+        async def receive(parameters: RTCRtpReceiveParameters) -> None:
+            await original(parameters)
+            register()
+
+        receiver.receive = receive  # type: ignore[method-assign]  # per instance, on purpose
+        vars(receiver)["_parley_rtx"] = True
+    register()
+
+
+def watch_sent_feedback(
+    on_nack: Callable[[RTCRtpReceiver, int, list[int]], None], on_pli: Callable[[RTCRtpReceiver, int], None]
+) -> Callable[[], None]:
+    """For tests and benchmarks: call ``on_nack(receiver, media_ssrc, lost)`` / ``on_pli(receiver,
+    media_ssrc)`` whenever any receiver of this process sends a NACK / PLI. Returns the undo."""
+    nack, pli = RTCRtpReceiver._send_rtcp_nack, RTCRtpReceiver._send_rtcp_pli
+
+    async def send_nack(self: RTCRtpReceiver, media_ssrc: int, lost: list[int]) -> None:
+        on_nack(self, media_ssrc, lost)
+        await nack(self, media_ssrc, lost)
+
+    async def send_pli(self: RTCRtpReceiver, media_ssrc: int) -> None:
+        on_pli(self, media_ssrc)
+        await pli(self, media_ssrc)
+
+    RTCRtpReceiver._send_rtcp_nack = send_nack  # type: ignore[method-assign]  # process-wide, until undone
+    RTCRtpReceiver._send_rtcp_pli = send_pli  # type: ignore[method-assign]
+
+    def undo() -> None:
+        RTCRtpReceiver._send_rtcp_nack = nack  # type: ignore[method-assign]
+        RTCRtpReceiver._send_rtcp_pli = pli  # type: ignore[method-assign]
+
+    return undo
