@@ -133,14 +133,20 @@ class ParleyClient:
         if not token:
             return None
         try:
-            reply = await self.request(m.Resume(id=0, token=token))
+            user = await self.resume_session(token)
         except Unauthorized:
             self.tokens.forget(self.server, username.strip().lower())
             return None
+        self.reconnector.token = token
+        self.emit(ev.SignedIn(user=user))
+        return user
+
+    async def resume_session(self, token: str) -> m.UserInfo:
+        """Take the signed-in session back with its token (raises Unauthorized when it ended).
+        Reports nothing: after a reconnect the person never signed out."""
+        reply = await self.request(m.Resume(id=0, token=token))
         assert isinstance(reply, m.LoginOk)
         self.user, self.session_id = reply.user, reply.session_id
-        self.reconnector.token = token
-        self.emit(ev.SignedIn(user=reply.user))
         return reply.user
 
     async def sign_out(self) -> None:
@@ -149,8 +155,27 @@ class ParleyClient:
                 await self.request(m.Logout(id=0))
             self.tokens.forget(self.server, self.user.username)
         self.reconnector.token = None
-        self._clear_meeting()
+        self.clear_meeting()
         self.user = None
+
+    def end_session(self, reason: str, message: str, *, forget_token: bool) -> None:
+        """The relay ended this sign-in (or no longer accepts it): out of the meeting, signed out,
+        and the remembered token forgotten when ``forget_token``."""
+        if self.user is not None and forget_token:
+            self.tokens.forget(self.server, self.user.username)
+        meeting = self.meeting
+        self.clear_meeting()
+        self.user = None
+        if meeting is not None:
+            self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=message))
+        self.emit(ev.SignedOut(reason=reason, message=message))
+
+    async def drop_signalling(self) -> None:
+        """Let go of the signalling connection without closing the client (a new one follows)."""
+        if self.signalling is not None:
+            signalling, self.signalling = self.signalling, None
+            with contextlib.suppress(Exception):
+                await signalling.close()
 
     async def close(self) -> None:
         self._closing = True
@@ -207,7 +232,7 @@ class ParleyClient:
         meeting = self.meeting
         with contextlib.suppress(NotFound):
             await self.request(m.LeaveMeeting(id=0))
-        self._clear_meeting()
+        self.clear_meeting()
         self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="left"))
 
     async def end_meeting(self) -> None:
@@ -223,7 +248,8 @@ class ParleyClient:
     async def revoke_session(self, session_id: str) -> None:
         await self.request(m.RevokeSession(id=0, session_id=session_id))
 
-    def _clear_meeting(self) -> None:
+    def clear_meeting(self) -> None:
+        """Forget the meeting (reports nothing: the caller says why it ended)."""
         self.meeting = None
         self.participant_id = None
         self.participants = {}
@@ -244,17 +270,11 @@ class ParleyClient:
                     self.emit(ev.ParticipantLeft(participant=gone, reason=event.reason))
         elif isinstance(event, m.MeetingEnded):
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
-                self._clear_meeting()
+                self.clear_meeting()
                 self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="ended", message=event.message))
         elif isinstance(event, m.SessionEnded):
-            if self.user is not None and event.reason in ("revoked", "suspended", "expired"):
-                self.tokens.forget(self.server, self.user.username)
-            meeting = self.meeting
-            self._clear_meeting()
-            self.user = None
-            if meeting is not None:
-                self.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=event.message))
-            self.emit(ev.SignedOut(reason=event.reason, message=event.message))
+            forget = event.reason in ("revoked", "suspended", "expired")
+            self.end_session(event.reason, event.message, forget_token=forget)
         elif isinstance(event, m.ServerGoingAway):
             self.reconnector.retry_after = event.retry_after
             self.emit(ev.ServerGoingAway(message=event.message, retry_after=event.retry_after))
@@ -265,7 +285,7 @@ class ParleyClient:
             self.emit(ev.LobbyDecided(meeting_id=event.meeting_id, admitted=event.admitted, message=event.message))
         elif isinstance(event, m.RemovedFromMeeting):
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
-                self._clear_meeting()
+                self.clear_meeting()
                 self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="removed", message=event.message))
         for handler in list(self.push_handlers):
             try:

@@ -5,6 +5,9 @@ sign back in with the session token, take the seat back, and let media start ove
 client asking for it. The person sees `Reconnecting` (a banner), then `Reconnected`; only when
 the token is no longer accepted or the server stays away for `give_up_after` seconds does the
 client report `Disconnected`.
+
+The reconnector sees the client through `ReconnectingClient`, the few public things it uses, so
+this module does not import the client's (the import goes one way: call -> reconnect).
 """
 
 from __future__ import annotations
@@ -15,14 +18,11 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from client.engine import events as ev
 from shared.errors import Forbidden, NotFound, ParleyError, Unauthorized
 from shared.protocol import messages as m
-
-if TYPE_CHECKING:
-    from client.engine.call import ParleyClient
 
 log = logging.getLogger("parley.client")
 
@@ -42,10 +42,33 @@ class Backoff:
         return float(max(floor, base * (1.0 - self.jitter * self.rng.random())))
 
 
-class Reconnector:
-    """Brings a `ParleyClient` back after its connection dropped."""
+class ReconnectingClient(Protocol):
+    """What the reconnector needs of a client (`client.engine.call.ParleyClient` is one)."""
 
-    def __init__(self, client: ParleyClient, *, give_up_after: float = 300.0) -> None:
+    reconnects: int  # how many times the client came back
+
+    @property
+    def meeting(self) -> m.MeetingInfo | None: ...
+
+    def emit(self, event: ev.EngineEvent) -> None: ...
+
+    async def connect(self) -> None: ...
+
+    async def resume_session(self, token: str) -> m.UserInfo: ...
+
+    async def join(self, meeting_id: str, *, lobby_timeout: float | None = None) -> m.MeetingJoined: ...
+
+    def clear_meeting(self) -> None: ...
+
+    async def drop_signalling(self) -> None: ...
+
+    def end_session(self, reason: str, message: str, *, forget_token: bool) -> None: ...
+
+
+class Reconnector:
+    """Brings a client back after its connection dropped."""
+
+    def __init__(self, client: ReconnectingClient, *, give_up_after: float = 300.0) -> None:
         self.client = client
         self.give_up_after = give_up_after
         self.token: str | None = None  # kept in memory even when the sign-in is not remembered
@@ -121,16 +144,14 @@ class Reconnector:
         if not self.token:
             raise Unauthorized("Sign in again: this sign-in cannot be resumed.")
         await client.connect()
-        reply = await client.request(m.Resume(id=0, token=self.token))
-        assert isinstance(reply, m.LoginOk)
-        client.user, client.session_id = reply.user, reply.session_id
+        await client.resume_session(self.token)
         resumed = False
         if meeting_id is not None:
             try:
                 joined = await client.join(meeting_id, lobby_timeout=60.0)
             except (NotFound, Forbidden) as exc:
                 # The meeting ended (or the host no longer lets us in) while we were away.
-                client._clear_meeting()
+                client.clear_meeting()
                 client.emit(ev.MeetingLeft(meeting_id=meeting_id, reason="ended", message=exc.message))
                 return False
             resumed = joined.resumed
@@ -139,21 +160,9 @@ class Reconnector:
         return resumed
 
     async def _drop_signalling(self) -> None:
-        client = self.client
-        if client.signalling is not None:
-            signalling, client.signalling = client.signalling, None
-            with contextlib.suppress(Exception):
-                await signalling.close()
+        await self.client.drop_signalling()
 
     def _signed_out(self, message: str) -> None:
-        client = self.client
-        if client.user is not None:
-            client.tokens.forget(client.server, client.user.username)
-        meeting = client.meeting
-        client._clear_meeting()
-        client.user = None
         self.token = None
-        if meeting is not None:
-            client.emit(ev.MeetingLeft(meeting_id=meeting.meeting_id, reason="removed", message=message))
-        client.emit(ev.SignedOut(reason="expired", message=message))
-        client.emit(ev.Disconnected(message=message))
+        self.client.end_session("expired", message, forget_token=True)
+        self.client.emit(ev.Disconnected(message=message))
