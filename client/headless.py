@@ -56,15 +56,15 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
             "id": p.participant_id,
             "connected": p.connected,
         }
-    if isinstance(event, ev.ParticipantLeft):
+    if isinstance(event, ev.ParticipantDeparted):
         return {"event": "participant_left", "name": event.participant.display_name, "reason": event.reason}
-    if isinstance(event, ev.MeetingJoined):
+    if isinstance(event, ev.MeetingEntered):
         return {"event": "joined", "meeting": event.meeting.title, "resumed": event.resumed}
     if isinstance(event, ev.MeetingLeft):
         return {"event": "left", "reason": event.reason, "message": event.message}
     if isinstance(event, ev.SignedOut):
         return {"event": "signed_out", "reason": event.reason, "message": event.message}
-    if isinstance(event, ev.ServerGoingAway):
+    if isinstance(event, ev.ServerShutdownAnnounced):
         return {"event": "server_going_away", "message": event.message}
     if isinstance(event, ev.Disconnected):
         return {"event": "disconnected", "message": event.message}
@@ -77,7 +77,7 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": name, "participant": event.participant_id, "source": event.source}
     if isinstance(event, ev.MediaFailed):
         return {"event": "media_failed", "message": event.message}
-    if isinstance(event, ev.RecordingChanged):
+    if isinstance(event, ev.RecordingStateChanged):
         return {"event": "recording" if event.state.recording else "not_recording", "message": event.message}
     if isinstance(event, ev.RecordingFinished):
         return {"event": "recording_saved", "path": event.path, "message": event.message}

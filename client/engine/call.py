@@ -200,7 +200,7 @@ class ParleyClient:
         try:
             reply = await self.request(m.JoinMeeting(id=0, meeting_id=meeting_id))
             if isinstance(reply, m.LobbyWaiting):
-                self.emit(ev.LobbyWaiting(meeting_id=meeting_id, message=reply.message))
+                self.emit(ev.HeldInLobby(meeting_id=meeting_id, message=reply.message))
                 try:
                     decision = await asyncio.wait_for(decided, lobby_timeout)
                 except TimeoutError:
@@ -221,7 +221,7 @@ class ParleyClient:
         self.participants = {p.participant_id: p for p in reply.participants}
         for pid, info in arrived.items():
             self.participants.setdefault(pid, info)
-        self.emit(ev.MeetingJoined(meeting=reply.meeting, participant_id=reply.participant_id, resumed=reply.resumed))
+        self.emit(ev.MeetingEntered(meeting=reply.meeting, participant_id=reply.participant_id, resumed=reply.resumed))
         for participant in reply.participants:
             self.emit(ev.ParticipantChanged(participant=participant, change="present"))
         return reply
@@ -267,7 +267,7 @@ class ParleyClient:
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
                 gone = self.participants.pop(event.participant_id, None)
                 if gone is not None:
-                    self.emit(ev.ParticipantLeft(participant=gone, reason=event.reason))
+                    self.emit(ev.ParticipantDeparted(participant=gone, reason=event.reason))
         elif isinstance(event, m.MeetingEnded):
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
                 self.clear_meeting()
@@ -277,12 +277,12 @@ class ParleyClient:
             self.end_session(event.reason, event.message, forget_token=forget)
         elif isinstance(event, m.ServerGoingAway):
             self.reconnector.retry_after = event.retry_after
-            self.emit(ev.ServerGoingAway(message=event.message, retry_after=event.retry_after))
+            self.emit(ev.ServerShutdownAnnounced(message=event.message, retry_after=event.retry_after))
         elif isinstance(event, m.LobbyDecided):
             waiting = self._lobby_decisions.get(event.meeting_id)
             if waiting is not None and not waiting.done():
                 waiting.set_result(event)
-            self.emit(ev.LobbyDecided(meeting_id=event.meeting_id, admitted=event.admitted, message=event.message))
+            self.emit(ev.LobbyAnswered(meeting_id=event.meeting_id, admitted=event.admitted, message=event.message))
         elif isinstance(event, m.RemovedFromMeeting):
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
                 self.clear_meeting()

@@ -1,4 +1,9 @@
-"""What the engine reports to a UI or a script. Events are named in the past tense."""
+"""What the engine reports to a UI or a script.
+
+Events are named in the past tense and never after a protocol message (`shared.protocol.messages`),
+so `ev.MeetingEntered` (we took our seat) cannot be mistaken for `m.MeetingJoined` (the relay's
+reply); tests/client/test_events.py checks it.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,9 @@ class SignedOut:
 
 
 @dataclass(frozen=True)
-class MeetingJoined:
+class MeetingEntered:
+    """This client took its seat in a meeting (``resumed``: the relay kept it over a reconnect)."""
+
     meeting: m.MeetingInfo
     participant_id: str
     resumed: bool = False
@@ -47,13 +54,17 @@ class ParticipantChanged:
 
 
 @dataclass(frozen=True)
-class ParticipantLeft:
+class ParticipantDeparted:
+    """Someone else left the meeting (``reason`` as the relay gave it)."""
+
     participant: m.ParticipantInfo
     reason: str
 
 
 @dataclass(frozen=True)
-class ServerGoingAway:
+class ServerShutdownAnnounced:
+    """The relay is stopping or restarting; the engine reconnects after ``retry_after`` seconds."""
+
     message: str
     retry_after: float
 
@@ -90,7 +101,7 @@ class MediaFailed:
 
 
 @dataclass(frozen=True)
-class LobbyWaiting:
+class HeldInLobby:
     """This client waits in a meeting's lobby for the host to admit it."""
 
     meeting_id: str
@@ -98,14 +109,16 @@ class LobbyWaiting:
 
 
 @dataclass(frozen=True)
-class LobbyDecided:
+class LobbyAnswered:
+    """The host let this client in from the lobby, or not."""
+
     meeting_id: str
     admitted: bool
     message: str
 
 
 @dataclass(frozen=True)
-class LobbyChanged:
+class LobbyQueueChanged:
     """Who waits in the lobby (hosts and co-hosts only)."""
 
     meeting_id: str
@@ -113,12 +126,14 @@ class LobbyChanged:
 
 
 @dataclass(frozen=True)
-class MeetingStateChanged:
+class MeetingStateUpdated:
+    """The meeting's host-controlled state changed (lock, lobby, mute-all, hands, end time)."""
+
     state: m.MeetingState
 
 
 @dataclass(frozen=True)
-class HostAsked:
+class AskedByHost:
     """A host asks this person to unmute or start video; they decide."""
 
     what: str
@@ -126,14 +141,16 @@ class HostAsked:
 
 
 @dataclass(frozen=True)
-class MeetingEndingSoon:
+class MeetingEndAnnounced:
+    """The meeting-length limit ends the meeting at ``ends_at``."""
+
     ends_at: float
     seconds_left: float
     message: str
 
 
 @dataclass(frozen=True)
-class BookingsChanged:
+class BookingsUpdated:
     """Someone else made, changed or cancelled a booking that concerns us: list them again."""
 
     booking_id: str
@@ -141,7 +158,9 @@ class BookingsChanged:
 
 
 @dataclass(frozen=True)
-class MaintenanceAnnounced:
+class MaintenanceNotified:
+    """Planned maintenance of the server (``started`` once a window began)."""
+
     windows: list[m.MaintenanceInfo]
     message: str
     started: bool = False
@@ -181,7 +200,7 @@ class FileTransferChanged:
 
 
 @dataclass(frozen=True)
-class RecordingChanged:
+class RecordingStateChanged:
     """The meeting's recording started or stopped (whoever records it); ``message`` is the notice."""
 
     state: m.RecordingState
@@ -224,26 +243,26 @@ EngineEvent = (
     Connected
     | SignedIn
     | SignedOut
-    | MeetingJoined
+    | MeetingEntered
     | MeetingLeft
     | ParticipantChanged
-    | ParticipantLeft
-    | ServerGoingAway
+    | ParticipantDeparted
+    | ServerShutdownAnnounced
     | Disconnected
     | RemoteTrackAdded
     | RemoteTrackRemoved
     | MediaFailed
-    | LobbyWaiting
-    | LobbyDecided
-    | LobbyChanged
-    | MeetingStateChanged
-    | HostAsked
-    | MeetingEndingSoon
-    | MaintenanceAnnounced
-    | BookingsChanged
+    | HeldInLobby
+    | LobbyAnswered
+    | LobbyQueueChanged
+    | MeetingStateUpdated
+    | AskedByHost
+    | MeetingEndAnnounced
+    | MaintenanceNotified
+    | BookingsUpdated
     | ChatMessageReceived
     | FileTransferChanged
-    | RecordingChanged
+    | RecordingStateChanged
     | RecordingFinished
     | Reconnecting
     | Reconnected

@@ -42,20 +42,20 @@ class MeetingDesk:
         emit = self.client.emit
         if isinstance(event, m.LobbyChanged):
             self.lobby[event.meeting_id] = list(event.waiting)
-            emit(ev.LobbyChanged(meeting_id=event.meeting_id, waiting=list(event.waiting)))
+            emit(ev.LobbyQueueChanged(meeting_id=event.meeting_id, waiting=list(event.waiting)))
         elif isinstance(event, m.MeetingStateChanged):
             self.state[event.state.meeting_id] = event.state
-            emit(ev.MeetingStateChanged(state=event.state))
+            emit(ev.MeetingStateUpdated(state=event.state))
         elif isinstance(event, m.HostAsked):
-            emit(ev.HostAsked(what=event.what, by=event.by))
+            emit(ev.AskedByHost(what=event.what, by=event.by))
         elif isinstance(event, m.MeetingEndingSoon):
             self.ends_at[event.meeting_id] = event.ends_at
-            emit(ev.MeetingEndingSoon(ends_at=event.ends_at, seconds_left=event.seconds_left, message=event.message))
+            emit(ev.MeetingEndAnnounced(ends_at=event.ends_at, seconds_left=event.seconds_left, message=event.message))
         elif isinstance(event, m.BookingsChanged):
-            emit(ev.BookingsChanged(booking_id=event.booking_id, message=event.message))
+            emit(ev.BookingsUpdated(booking_id=event.booking_id, message=event.message))
         elif isinstance(event, m.MaintenanceAnnounced):
             self.maintenance = list(event.windows)
-            emit(ev.MaintenanceAnnounced(windows=list(event.windows), message=event.message, started=event.started))
+            emit(ev.MaintenanceNotified(windows=list(event.windows), message=event.message, started=event.started))
 
     # --- rooms and bookings -----------------------------------------------------------------
 

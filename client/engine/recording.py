@@ -650,7 +650,7 @@ class RecordingService:
         self.state = event.state
         if unchanged and not event.message:
             return  # the relay's state on joining, and nothing new in it
-        self.client.emit(ev.RecordingChanged(state=event.state, message=event.message))
+        self.client.emit(ev.RecordingStateChanged(state=event.state, message=event.message))
         here = self.client.participant_id
         if self._rejoining:
             return  # a restarted relay does not know yet that we record: we are telling it
@@ -659,11 +659,11 @@ class RecordingService:
             asyncio.get_running_loop().create_task(self.stop(tell_relay=False))
 
     def _on_event(self, event: ev.EngineEvent) -> None:
-        if isinstance(event, (ev.ParticipantChanged, ev.ParticipantLeft)):
+        if isinstance(event, (ev.ParticipantChanged, ev.ParticipantDeparted)):
             self._update_roster()
         elif isinstance(event, ev.Reconnecting):
             self._rejoining = self.recorder is not None
-        elif isinstance(event, ev.MeetingJoined):
+        elif isinstance(event, ev.MeetingEntered):
             if self.recorder is not None:
                 # Back after a reconnect (or a relay restart): say again that we record.
                 asyncio.get_running_loop().create_task(self._announce_again())

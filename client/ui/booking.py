@@ -96,20 +96,20 @@ class MeetingsService(QObject):
         self.maintenance_changed.emit(list(windows), message, started)
 
     def _on_event(self, event: Any) -> None:
-        if isinstance(event, ev.LobbyChanged):
+        if isinstance(event, ev.LobbyQueueChanged):
             self.lobby_changed.emit(list(event.waiting))
-        elif isinstance(event, ev.MeetingStateChanged):
+        elif isinstance(event, ev.MeetingStateUpdated):
             self.state = event.state
             self.state_changed.emit(event.state)
-        elif isinstance(event, ev.MeetingEndingSoon):
+        elif isinstance(event, ev.MeetingEndAnnounced):
             self.ending_soon.emit(event.message, event.ends_at)
-        elif isinstance(event, ev.MaintenanceAnnounced):
+        elif isinstance(event, ev.MaintenanceNotified):
             self._maintenance(list(event.windows), event.message, event.started)
-        elif isinstance(event, ev.HostAsked):
+        elif isinstance(event, ev.AskedByHost):
             self.asked.emit(event.what, event.by)
-        elif isinstance(event, ev.LobbyWaiting):
+        elif isinstance(event, ev.HeldInLobby):
             self.lobby_waiting.emit(event.message)
-        elif isinstance(event, ev.BookingsChanged):
+        elif isinstance(event, ev.BookingsUpdated):
             if event.message:
                 self.session.announcement_received.emit(event.message)
             tasks.start(self.refresh(), on_error=lambda exc: self.failed.emit(error_sentence(exc)))

@@ -90,7 +90,7 @@ class RecordingControls(QObject):
         self._refresh()
 
     def _on_event(self, event: Any) -> None:
-        if isinstance(event, ev.RecordingChanged):
+        if isinstance(event, ev.RecordingStateChanged):
             if event.message:
                 self.post(event.message)
             self._refresh()
@@ -98,7 +98,7 @@ class RecordingControls(QObject):
             saved = self.tr("The recording was saved to {0}.").format(event.path)
             self.post(f"{event.message} {saved}".strip() if event.message else saved)
             self._refresh()
-        elif isinstance(event, (ev.MeetingJoined, ev.MeetingLeft)):
+        elif isinstance(event, (ev.MeetingEntered, ev.MeetingLeft)):
             self._refresh()
 
     def post(self, sentence: str) -> None:

@@ -199,14 +199,14 @@ class SessionService(QObject):
 
     # --- engine events -> signals ----------------------------------------------------------
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: ev.EngineEvent) -> None:
         if isinstance(event, ev.Connected):
             self.connected.emit(event.server)
         elif isinstance(event, ev.SignedIn):
             self.signed_in.emit(event.user)
         elif isinstance(event, ev.SignedOut):
             self.signed_out.emit(event.message)
-        elif isinstance(event, ev.MeetingJoined):
+        elif isinstance(event, ev.MeetingEntered):
             self.participants_reset.emit()
             self.meeting_joined.emit(event.meeting)
         elif isinstance(event, ev.MeetingLeft):
@@ -216,9 +216,9 @@ class SessionService(QObject):
                 self.participant_joined.emit(event.participant)
             else:
                 self.participant_updated.emit(event.participant)
-        elif isinstance(event, ev.ParticipantLeft):
+        elif isinstance(event, ev.ParticipantDeparted):
             self.participant_left.emit(event.participant, event.reason)
-        elif isinstance(event, ev.ServerGoingAway):
+        elif isinstance(event, ev.ServerShutdownAnnounced):
             self.announcement_received.emit(event.message)
         elif isinstance(event, ev.Disconnected):
             self._on_disconnected(event.message)
@@ -228,17 +228,11 @@ class SessionService(QObject):
             )
         elif isinstance(event, ev.Reconnected):
             self.reconnected.emit()
-        else:
-            self._on_media_event(event)
-
-    def _on_media_event(self, event: Any) -> None:
-        # The media engine adds these events; matched by name so the UI works before it lands.
-        name = type(event).__name__
-        if name == "RemoteTrackAdded":
-            self.remote_track_added.emit(event.participant_id, event.source, getattr(event, "kind", "video"))
-        elif name == "RemoteTrackRemoved":
+        elif isinstance(event, ev.RemoteTrackAdded):
+            self.remote_track_added.emit(event.participant_id, event.source, event.kind)
+        elif isinstance(event, ev.RemoteTrackRemoved):
             self.remote_track_removed.emit(event.participant_id, event.source)
-        elif name == "MediaFailed":
+        elif isinstance(event, ev.MediaFailed):
             self.media_failed.emit(event.message)
 
     # --- reconnecting --------------------------------------------------------------------

@@ -59,7 +59,7 @@ async def _join(
 
 def _recording_events(client: Any) -> list[Any]:
     seen: list[Any] = []
-    client.add_listener(lambda e: seen.append(e) if isinstance(e, ev.RecordingChanged) else None)
+    client.add_listener(lambda e: seen.append(e) if isinstance(e, ev.RecordingStateChanged) else None)
     return seen
 
 

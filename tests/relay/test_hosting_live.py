@@ -96,7 +96,7 @@ async def test_invitees_see_bookings_and_uninvited_people_wait_in_the_lobby(
     lobby_seen = asyncio.get_running_loop().create_future()
 
     def on_event(event: Any) -> None:
-        if isinstance(event, ev.LobbyChanged) and event.waiting and not lobby_seen.done():
+        if isinstance(event, ev.LobbyQueueChanged) and event.waiting and not lobby_seen.done():
             lobby_seen.set_result(event.waiting)
 
     alice.client.add_listener(on_event)
@@ -110,7 +110,7 @@ async def test_invitees_see_bookings_and_uninvited_people_wait_in_the_lobby(
 
     dave_join = asyncio.create_task(dave.client.join(booking.meeting_id))
     await alice.client.wait_for(
-        lambda e: isinstance(e, ev.LobbyChanged) and any(w.display_name == "Dave" for w in e.waiting)
+        lambda e: isinstance(e, ev.LobbyQueueChanged) and any(w.display_name == "Dave" for w in e.waiting)
     )
     # A participant cannot decide who comes in.
     with pytest.raises(Forbidden):
@@ -142,7 +142,7 @@ async def test_people_hear_when_a_booking_concerning_them_changes(relay: Running
     bob, carol = [await desk_for(make_client, relay, n) for n in (bob_name, carol_name)]
     heard: dict[str, list[Any]] = {"alice": [], "laptop": [], "bob": [], "carol": []}
     for who, desk in (("alice", alice), ("laptop", alice_laptop), ("bob", bob), ("carol", carol)):
-        desk.client.add_listener(lambda e, who=who: isinstance(e, ev.BookingsChanged) and heard[who].append(e))
+        desk.client.add_listener(lambda e, who=who: isinstance(e, ev.BookingsUpdated) and heard[who].append(e))
 
     async def settle(who: str, count: int) -> list[Any]:
         await wait_until(lambda: len(heard[who]) >= count, 10, f"{count} booking pushes to {who}")
@@ -210,18 +210,18 @@ async def test_host_controls(relay: RunningRelay, make_client: Any) -> None:
     await unmuted
 
     # Asking to unmute reaches the person; they decide.
-    asked = expect(carol.client, lambda e: isinstance(e, ev.HostAsked))
+    asked = expect(carol.client, lambda e: isinstance(e, ev.AskedByHost))
     await alice.host_action("ask_unmute", participant_id=pid["Carol"])
     assert (await asked).by == "Alice"  # type: ignore[attr-defined]
 
     # Hands in order of raising.
     hands = expect(
-        alice.client, lambda e: isinstance(e, ev.MeetingStateChanged) and e.state.hands == [pid["Carol"], pid["Bob"]]
+        alice.client, lambda e: isinstance(e, ev.MeetingStateUpdated) and e.state.hands == [pid["Carol"], pid["Bob"]]
     )
     await carol.raise_hand()
     await bob.raise_hand()
     await hands
-    lowered = expect(alice.client, lambda e: isinstance(e, ev.MeetingStateChanged) and e.state.hands == [pid["Bob"]])
+    lowered = expect(alice.client, lambda e: isinstance(e, ev.MeetingStateUpdated) and e.state.hands == [pid["Bob"]])
     await alice.host_action("lower_hand", participant_id=pid["Carol"])
     await lowered
 
@@ -236,7 +236,7 @@ async def test_host_controls(relay: RunningRelay, make_client: Any) -> None:
     await alice.remove(pid["Carol"])
     await removed
     assert carol.client.meeting is None
-    in_lobby = expect(alice.client, lambda e: isinstance(e, ev.LobbyChanged) and bool(e.waiting))
+    in_lobby = expect(alice.client, lambda e: isinstance(e, ev.LobbyQueueChanged) and bool(e.waiting))
     rejoin = asyncio.create_task(carol.client.join(meeting_id))
     changed = await in_lobby
     entry = changed.waiting[0]  # type: ignore[attr-defined]
@@ -300,7 +300,7 @@ async def test_meeting_length_limit_warns_then_ends(tmp_path: Path, make_client:
         meeting_id = relay.create_meeting(host)
         desk = await desk_for(make_client, relay, host)
         desks.append(desk)
-        warned = expect(desk.client, lambda e: isinstance(e, ev.MeetingEndingSoon))
+        warned = expect(desk.client, lambda e: isinstance(e, ev.MeetingEndAnnounced))
         ended = expect(desk.client, lambda e: isinstance(e, ev.MeetingLeft), timeout=15)
         await desk.client.join(meeting_id)
         warning = await warned
@@ -375,8 +375,8 @@ async def test_maintenance_is_announced_and_stops_new_meetings(tmp_path: Path, m
             "maintenance", "schedule", "--start", "+2h", "--duration", "30", "--message", "x", check=False
         )
         assert refused.returncode == 1 and "48 hours ahead" in refused.stderr
-        announced = expect(desk.client, lambda e: isinstance(e, ev.MaintenanceAnnounced) and e.windows)
-        started = expect(desk.client, lambda e: isinstance(e, ev.MaintenanceAnnounced) and e.started, timeout=20)
+        announced = expect(desk.client, lambda e: isinstance(e, ev.MaintenanceNotified) and e.windows)
+        started = expect(desk.client, lambda e: isinstance(e, ev.MaintenanceNotified) and e.started, timeout=20)
         out = relay.cli(
             "maintenance", "schedule", "--start", "+3s", "--duration", "5", "--message", "Disk swap", "--emergency"
         ).stdout

@@ -66,7 +66,7 @@ async def test_two_clients_meet_and_see_each_other(relay: RunningRelay, make_cli
     assert sorted(p.display_name for p in guest.participants.values()) == ["Alice Host", "Bob Guest"]
     assert guest.participants[guest.participant_id].role == "participant"
 
-    gone = asyncio.ensure_future(host.wait_for(lambda e: isinstance(e, ev.ParticipantLeft)))
+    gone = asyncio.ensure_future(host.wait_for(lambda e: isinstance(e, ev.ParticipantDeparted)))
     await guest.leave()
     assert (await gone).reason == "left"
     assert [p.display_name for p in host.participants.values()] == ["Alice Host"]
@@ -124,7 +124,7 @@ async def test_seat_is_freed_after_the_grace_period(tmp_path: Path, make_client:
         guest = await signed_in(make_client, fast, guest_name)
         await host.join(meeting_id)
         await guest.join(meeting_id)
-        left = asyncio.ensure_future(host.wait_for(lambda e: isinstance(e, ev.ParticipantLeft), timeout=10))
+        left = asyncio.ensure_future(host.wait_for(lambda e: isinstance(e, ev.ParticipantDeparted), timeout=10))
         await guest.close()
         assert (await left).reason == "disconnected"
         assert len(host.participants) == 1
@@ -246,7 +246,7 @@ async def test_sigterm_tells_clients_and_stops_cleanly(tmp_path: Path, make_clie
     client = await signed_in(make_client, own, name)
     meeting = await client.create_meeting()
     await client.join(meeting.meeting_id)
-    going = asyncio.ensure_future(client.wait_for(lambda e: isinstance(e, ev.ServerGoingAway), timeout=10))
+    going = asyncio.ensure_future(client.wait_for(lambda e: isinstance(e, ev.ServerShutdownAnnounced), timeout=10))
     assert own.proc is not None
     own.proc.send_signal(signal.SIGTERM)
     assert "restarting" in (await going).message
@@ -292,5 +292,5 @@ async def test_engine_events_as_an_async_iterator(relay: RunningRelay, make_clie
     assert isinstance(event, ev.ParticipantChanged) and event.participant.user_id == guest.user.user_id
     await guest.leave()
     event = await asyncio.wait_for(stream.__anext__(), 10)
-    assert isinstance(event, ev.ParticipantLeft)
+    assert isinstance(event, ev.ParticipantDeparted)
     await stream.aclose()

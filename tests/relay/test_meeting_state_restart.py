@@ -70,7 +70,7 @@ async def test_cohost_removal_lock_and_recording_survive_a_restart(tmp_path: Pat
             await c["Dave"].join(meeting)
 
         # Carol, removed before the restart, waits for the host, who can say no.
-        in_lobby = expect(c["Alice"], lambda e: isinstance(e, ev.LobbyChanged) and bool(e.waiting))
+        in_lobby = expect(c["Alice"], lambda e: isinstance(e, ev.LobbyQueueChanged) and bool(e.waiting))
         rejoin = asyncio.create_task(c["Carol"].join(meeting))
         entry = (await in_lobby).waiting[0]
         assert entry.user_id == uid["Carol"] and entry.removed_before
