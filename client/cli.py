@@ -20,7 +20,7 @@ from typing import Any
 
 from client.meetings_cli import register as register_meetings
 from shared.errors import ParleyError
-from shared.links import BadLink, parse_link
+from shared.links import BadLink, MeetingLink, parse_link
 from shared.version import __version__
 
 
@@ -59,10 +59,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return line.rstrip("\r\n")
 
 
-def run_headless(args: argparse.Namespace) -> int:
+def run_headless(args: argparse.Namespace, link: MeetingLink) -> int:
     from client.headless import HeadlessOptions, run_participant
 
-    link = parse_link(args.meeting_link)
     options = HeadlessOptions(
         link=link,
         username=args.user,
@@ -82,7 +81,7 @@ def run_headless(args: argparse.Namespace) -> int:
     return asyncio.run(run_participant(options))
 
 
-def run_app(link: str | None) -> int:
+def run_app(link: MeetingLink | None) -> int:
     try:
         from client.ui.app import main as app_main
     except ImportError as exc:
@@ -108,10 +107,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_meetings(args)
         if args.command == "join":
+            link = parse_link(args.meeting_link)  # the one place a command-line link is read
             if args.headless:
-                return run_headless(args)
-            parse_link(args.meeting_link)
-            return run_app(args.meeting_link)
+                return run_headless(args, link)
+            return run_app(link)
         return run_app(None)
     except BadLink as exc:
         print(f"parley: {exc}", file=sys.stderr)

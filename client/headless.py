@@ -167,7 +167,7 @@ async def run_participant(options: HeadlessOptions) -> int:
         name = user.display_name
         stats["participant"] = name
         join_started = time.monotonic()
-        await client.join(link.meeting_id)
+        await client.join(link)
         stats["join_s"] = round(time.monotonic() - join_started, 3)
         media = _media_session(client, options)
         media.joined_at = join_started

@@ -17,7 +17,7 @@ from client.engine.credentials import TokenStore
 from client.engine.reconnect import Reconnector
 from client.engine.signalling import SignallingClient
 from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, Unauthorized
-from shared.links import parse_server
+from shared.links import MeetingLink, parse_server
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.client")
@@ -191,9 +191,27 @@ class ParleyClient:
         assert isinstance(reply, m.MeetingCreated)
         return reply.meeting
 
-    async def join(self, meeting_id: str, *, lobby_timeout: float | None = None) -> m.MeetingJoined:
-        """Take a seat; when the host's lobby holds us, wait (up to ``lobby_timeout`` seconds, or
-        for ever) until admitted, or raise Forbidden with the host's answer."""
+    def link_to(self, meeting_id: str) -> MeetingLink:
+        """The link to ``meeting_id`` on this client's relay."""
+        return MeetingLink(self.host, self.port, meeting_id)
+
+    def check_link(self, link: MeetingLink) -> None:
+        """Raise NotFound with a sentence when ``link`` points to another relay than this one."""
+        if (link.host, link.port) != (self.host, self.port):
+            raise NotFound(
+                f"This meeting is on the server {link.server}, but you are signed in to {self.server}. "
+                f"Sign out and sign in to {link.server} to join it."
+            )
+
+    async def join(self, meeting: MeetingLink | str, *, lobby_timeout: float | None = None) -> m.MeetingJoined:
+        """Take a seat in ``meeting`` (its link, or its id on this relay); when the host's lobby
+        holds us, wait (up to ``lobby_timeout`` seconds, or for ever) until admitted, or raise
+        Forbidden with the host's answer. A link to another relay raises NotFound."""
+        if isinstance(meeting, MeetingLink):
+            self.check_link(meeting)
+            meeting_id = meeting.meeting_id
+        else:
+            meeting_id = meeting
         decided: asyncio.Future[m.LobbyDecided] = asyncio.get_running_loop().create_future()
         self._lobby_decisions[meeting_id] = decided
         known_before = set(self.participants)

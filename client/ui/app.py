@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from client.ui.resources import app_icon, style_sheet
+from shared.links import MeetingLink
 
 log = logging.getLogger("parley.ui")
 
@@ -33,8 +34,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def main(link: str | None = None) -> int:
-    """Open the desktop app (with a ``parley://`` link when started from one). Returns the exit status."""
+def main(link: MeetingLink | None = None) -> int:
+    """Open the desktop app (with a meeting link when started from one). Returns the exit status."""
     from client.ui.context import AppContext
     from client.ui.i18n import install_translator
     from client.ui.loop import new_event_loop
@@ -42,7 +43,7 @@ def main(link: str | None = None) -> int:
     from client.ui.single_instance import InstanceServer, send_to_running
 
     app = make_application()
-    if send_to_running(link or ""):
+    if send_to_running(str(link) if link else ""):
         log.info("handed the link to the running Parley")
         return 0
 
@@ -52,7 +53,7 @@ def main(link: str | None = None) -> int:
     instance = InstanceServer()
     if not instance.listen():
         log.warning("could not listen for other launches: %s", instance.server.errorString())
-    instance.message_received.connect(window.open_link)
+    instance.message_received.connect(window.receive_link)
 
     loop = new_event_loop(app)
     asyncio.set_event_loop(loop)

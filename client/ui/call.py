@@ -270,7 +270,7 @@ class CallView(QWidget):
         """Join the meeting, then start audio and video (the call works even if media fails)."""
         self.options = options
         self.in_call = True
-        self.title.setText(options.title or self.tr("Meeting {0}").format(options.meeting_id))
+        self.title.setText(options.title or self.tr("Meeting {0}").format(options.link.meeting_id))
         self.error_banner.hide()
         self.banner.hide()
         self.mic_button.setChecked(not options.mic_on)
@@ -285,7 +285,7 @@ class CallView(QWidget):
         self._quality_timer.start()
 
         async def run() -> None:
-            meeting = await self.ctx.session.join(options.meeting_id)
+            meeting = await self.ctx.session.join(options.link)
             if meeting.title:
                 self.title.setText(meeting.title)
                 self.title_changed.emit(meeting.title)

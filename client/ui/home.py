@@ -23,7 +23,7 @@ from client.ui.context import AppContext
 from client.ui.resources import icon
 from client.ui.services import error_sentence
 from client.ui.signin import accessible
-from shared.links import BadLink, parse_link
+from shared.links import BadLink, MeetingLink, parse_link
 
 
 def card(title: str) -> tuple[QFrame, QVBoxLayout]:
@@ -77,9 +77,10 @@ class ListWithEmptyState(QWidget):
 
 
 class HomeView(QWidget):
-    """Emits ``meeting_chosen(meeting_id, title)`` when the person wants to go to the pre-join screen."""
+    """Emits ``meeting_chosen(link, title)`` (a `MeetingLink`) when the person wants to go to the
+    pre-join screen."""
 
-    meeting_chosen = Signal(str, str)
+    meeting_chosen = Signal(object, str)
     settings_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -194,29 +195,31 @@ class HomeView(QWidget):
 
     def _upcoming_activated(self, item: QListWidgetItem) -> None:
         meeting_id, title = item.data(Qt.ItemDataRole.UserRole)
-        self.meeting_chosen.emit(meeting_id, title)
+        self.meeting_chosen.emit(self.ctx.session.link_to(meeting_id), title)
 
-    def open_link(self, text: str) -> bool:
-        """Go to the pre-join screen for ``text``; False with a sentence on screen when it is not usable."""
+    def open_link(self, link: MeetingLink) -> bool:
+        """Go to the pre-join screen for ``link``; False with a sentence on screen when it is not usable."""
         try:
-            link = parse_link(text)
             self.ctx.session.check_link(link)
-        except BadLink as exc:
-            self.show_error(str(exc))
-            return False
         except Exception as exc:
             self.show_error(error_sentence(exc))
             return False
         self.show_error("")
-        self.meeting_chosen.emit(link.meeting_id, "")
+        self.meeting_chosen.emit(link, "")
         return True
 
     def join_link(self) -> None:
+        """The join-by-link field: what was pasted is parsed here, once."""
         text = self.link_edit.text().strip()
         if not text:
             self.show_error(self.tr("Paste a meeting link first."))
             return
-        if self.open_link(text):
+        try:
+            link = parse_link(text)
+        except BadLink as exc:
+            self.show_error(str(exc))
+            return
+        if self.open_link(link):
             self.link_edit.clear()
 
     def start_instant(self) -> None:
@@ -224,15 +227,19 @@ class HomeView(QWidget):
         title = self.tr("{0}'s meeting").format(user.display_name if user else "")
         self.instant_button.setEnabled(False)
 
-        def done(meeting: Any) -> None:
+        async def create() -> tuple[MeetingLink, str]:
+            meeting = await self.ctx.session.start_instant_meeting(title)
+            return self.ctx.session.link_to(meeting.meeting_id), meeting.title
+
+        def done(chosen: tuple[MeetingLink, str]) -> None:
             self.instant_button.setEnabled(True)
-            self.meeting_chosen.emit(meeting.meeting_id, meeting.title)
+            self.meeting_chosen.emit(*chosen)
 
         def failed(exc: BaseException) -> None:
             self.instant_button.setEnabled(True)
             self.show_error(error_sentence(exc))
 
-        tasks.start(self.ctx.session.start_instant_meeting(title), on_done=done, on_error=failed)
+        tasks.start(create(), on_done=done, on_error=failed)
 
     def sign_out(self) -> None:
         tasks.start(self.ctx.session.sign_out(), on_error=lambda exc: self.show_error(error_sentence(exc)))

@@ -18,7 +18,7 @@ from client.ui.prejoin import JoinOptions, PreJoinView
 from client.ui.resources import app_icon
 from client.ui.settings_dialog import SettingsDialog
 from client.ui.signin import SignInView
-from shared.links import BadLink, parse_link
+from shared.links import BadLink, MeetingLink, parse_link
 
 
 class MainWindow(QMainWindow):
@@ -29,7 +29,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.setMinimumSize(800, 560)
-        self.pending_link: str | None = None
+        self.pending_link: MeetingLink | None = None
         self.settings_dialog: SettingsDialog | None = None
 
         self.stack = QStackedWidget()
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, user: Any) -> None:
         self.show_view(self.home)
-        if self.pending_link:
+        if self.pending_link is not None:
             link, self.pending_link = self.pending_link, None
             self.home.open_link(link)
 
@@ -82,8 +82,8 @@ class MainWindow(QMainWindow):
         self.show_view(self.sign_in)
         self.sign_in.show_error(message)
 
-    def _meeting_chosen(self, meeting_id: str, title: str) -> None:
-        self.prejoin.prepare(meeting_id, title)
+    def _meeting_chosen(self, link: MeetingLink, title: str) -> None:
+        self.prejoin.prepare(link, title)
         self.show_view(self.prejoin)
 
     def _join(self, options: JoinOptions) -> None:
@@ -117,8 +117,9 @@ class MainWindow(QMainWindow):
 
     # --- links ---------------------------------------------------------------------------
 
-    def open_link(self, text: str) -> None:
-        """A ``parley://`` link from the command line or a second launch."""
+    def receive_link(self, text: str) -> None:
+        """What a second launch handed over (the OS starts ``parley LINK`` for a link): parsed here,
+        once; "" only brings the window to the front."""
         self.raise_()
         self.activateWindow()
         if not text:
@@ -129,8 +130,14 @@ class MainWindow(QMainWindow):
             target = self.home if self.ctx.session.user is not None else self.sign_in
             target.show_error(str(exc))
             return
+        self.open_link(link)
+
+    def open_link(self, link: MeetingLink) -> None:
+        """A meeting link from the command line or a second launch."""
+        self.raise_()
+        self.activateWindow()
         if self.ctx.session.user is None:
-            self.pending_link = text
+            self.pending_link = link
             if not self.sign_in.server_edit.isReadOnly() and not self.sign_in.server_edit.text():
                 self.sign_in.server_edit.setText(link.server)
             return
@@ -138,7 +145,7 @@ class MainWindow(QMainWindow):
             self.call.show_error(self.tr("Leave this meeting before you join another one."))
             return
         self.show_view(self.home)
-        self.home.open_link(text)
+        self.home.open_link(link)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.prejoin.preview.stop()

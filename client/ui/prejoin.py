@@ -25,11 +25,12 @@ from client.ui.preview import NONE, SYNTHETIC, DevicePreview
 from client.ui.resources import icon
 from client.ui.signin import accessible
 from client.ui.video_grid import VideoTile
+from shared.links import MeetingLink
 
 
 @dataclass
 class JoinOptions:
-    meeting_id: str
+    link: MeetingLink
     title: str
     camera: str
     mic: str
@@ -57,7 +58,7 @@ class PreJoinView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("preJoinView")
-        self.meeting_id = ""
+        self.link: MeetingLink | None = None
         self.meeting_title = ""
         self.preview = DevicePreview(self)
 
@@ -142,9 +143,9 @@ class PreJoinView(QWidget):
         self.mic_combo.currentIndexChanged.connect(self._mic_changed)
         self.camera_off_box.toggled.connect(self._camera_changed)
 
-    def prepare(self, meeting_id: str, title: str) -> None:
-        self.meeting_id, self.meeting_title = meeting_id, title
-        self.title.setText(title or self.tr("Meeting {0}").format(meeting_id))
+    def prepare(self, link: MeetingLink, title: str) -> None:
+        self.link, self.meeting_title = link, title
+        self.title.setText(title or self.tr("Meeting {0}").format(link.meeting_id))
         self._problems.clear()
         self._show_problems()
         devices = list_devices()
@@ -208,8 +209,9 @@ class PreJoinView(QWidget):
     def options(self) -> JoinOptions:
         camera = self.camera_combo.currentData() or NONE
         mic = self.mic_combo.currentData() or NONE
+        assert self.link is not None, "prepare() comes first"
         return JoinOptions(
-            meeting_id=self.meeting_id,
+            link=self.link,
             title=self.meeting_title,
             camera=camera,
             mic=mic,

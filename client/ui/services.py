@@ -19,8 +19,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
 from client.engine.credentials import TokenStore
-from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, RateLimited, Unauthorized
+from shared.errors import BadRequest, Forbidden, ParleyError, RateLimited, Unauthorized
 from shared.links import MeetingLink
+from shared.protocol import messages as m
 
 log = logging.getLogger("parley.ui")
 
@@ -164,25 +165,24 @@ class SessionService(QObject):
 
     # --- meetings ------------------------------------------------------------------------
 
-    async def start_instant_meeting(self, title: str) -> Any:
+    async def start_instant_meeting(self, title: str) -> m.MeetingInfo:
         client = self._require_client()
         meeting = await client.create_meeting(title)
         return meeting
 
     def check_link(self, link: MeetingLink) -> None:
         """Raise NotFound with a sentence when the link points to a server we are not signed in to."""
-        client = self._require_client()
-        if (link.host, link.port) != (client.host, client.port):
-            raise NotFound(
-                f"This meeting is on the server {link.server}, but you are signed in to {client.server}. "
-                f"Sign out and sign in to {link.server} to join it."
-            )
+        self._require_client().check_link(link)
 
-    async def join(self, meeting_id: str) -> Any:
+    def link_to(self, meeting_id: str) -> MeetingLink:
+        """The link to ``meeting_id`` on the server we are signed in to."""
+        return self._require_client().link_to(meeting_id)
+
+    async def join(self, link: MeetingLink) -> m.MeetingInfo:
         client = self._require_client()
         if client.meeting is not None:
             await client.leave()
-        reply = await client.join(meeting_id)
+        reply = await client.join(link)
         return reply.meeting
 
     async def leave(self) -> None:

@@ -137,6 +137,7 @@ def headless(relay: Any, link: str, name: str, *extra: str) -> subprocess.Popen[
 def run_variant(variant: str) -> None:
     from test_call import remote_tile
 
+    from shared.links import parse_link
     from tests.media_fixtures import start_media_relay
     from tests.relay.test_hosting_live import add_room
 
@@ -184,7 +185,7 @@ def run_variant(variant: str) -> None:
             shots.until(lambda: win.home.upcoming.count() > 0, what="upcoming meeting")
             shots.screen("home")
 
-        win.open_link(link)
+        win.open_link(parse_link(link))
         shots.until(lambda: win.stack.currentWidget() is win.prejoin, what="pre-join")
         shots.until(lambda: win.prejoin.tile.frames_painted > 5, what="preview")
         if variant == "main":

@@ -257,3 +257,15 @@ async def test_signalling_close_does_not_swallow_its_callers_cancellation() -> N
         await closing
     assert closing.cancelled()
     client._reader.cancel()
+
+
+async def test_a_link_to_another_relay_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    from client.engine.call import ParleyClient
+    from shared.errors import NotFound
+    from shared.links import MeetingLink
+
+    client = ParleyClient("relay.example:8443", token_store=TokenStore(tmp_path / "t.json", use_keyring=False))
+    assert client.link_to("abc") == MeetingLink("relay.example", 8443, "abc")
+    client.check_link(MeetingLink("relay.example", 8443, "abc"))
+    with pytest.raises(NotFound, match=r"on the server elsewhere\.example:8443, but you are signed in to relay"):
+        await client.join(MeetingLink("elsewhere.example", 8443, "abc"))

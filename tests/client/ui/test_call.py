@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from ui_helpers import headless, meeting_link, sign_in
 
 from client.ui.synthetic import SyntheticMediaSession
+from shared.links import parse_link
 
 
 def use_synthetic_media(window: Any) -> None:
@@ -16,7 +17,7 @@ def use_synthetic_media(window: Any) -> None:
 
 
 def join_through_ui(window: Any, link: str, drive: Any, qtbot: Any) -> None:
-    window.open_link(link)
+    window.open_link(parse_link(link))
     drive.until(lambda: window.stack.currentWidget() is window.prejoin, what="pre-join screen")
     drive.call(lambda: qtbot.mouseClick(window.prejoin.join_button, Qt.MouseButton.LeftButton))
     drive.until(lambda: window.stack.currentWidget() is window.call and window.ctx.session.meeting, what="in call")
@@ -100,7 +101,7 @@ def test_screen_share_without_display_is_a_sentence(
 
 def test_bad_links_are_sentences(window: Any, relay: Any, drive: Any) -> None:
     sign_in(window, relay, drive)
-    window.open_link("parley://server/x/1")
+    window.receive_link("parley://server/x/1")
     assert window.home.error_label.isVisible()
     assert "meeting link" in window.home.error_label.text()
     window.home.link_edit.setText("parley://elsewhere.example:8443/m/abc")
@@ -125,7 +126,7 @@ def test_instant_meeting_goes_to_prejoin(window: Any, relay: Any, drive: Any) ->
 
 def test_link_before_sign_in_is_opened_after(window: Any, relay: Any, drive: Any) -> None:
     host = relay.add_user()
-    link = meeting_link(relay, host)
+    link = parse_link(meeting_link(relay, host))
     window.open_link(link)
     assert window.pending_link == link
     assert window.sign_in.server_edit.text() == relay.server  # prefilled from the link
