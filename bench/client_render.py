@@ -45,13 +45,16 @@ async def measure(args: argparse.Namespace, window: object) -> dict[str, object]
         for i in range(args.participants)
     ]
     me = m.ParticipantInfo(participant_id="me", user_id="me", display_name="Me")
-    # A stand-in client: the call screen only reads participant ids and the participant list.
-    client = SimpleNamespace(participant_id="me", participants={p.participant_id: p for p in participants})
+    # A stand-in client: the call screen only reads participant ids and the participant list (no
+    # meeting: mute changes stay here).
+    client = SimpleNamespace(
+        participant_id="me", participants={p.participant_id: p for p in participants}, meeting=None
+    )
     ctx.session.client = client
     for info in [me, *participants]:
         call._participant_present(info)
 
-    from client.ui.synthetic import SyntheticMediaSession
+    from client.engine.media.fakes import SyntheticMediaSession
 
     w, h = args.video
     ctx.media.session_factory = partial(SyntheticMediaSession, width=w, height=h, fps=args.fps)

@@ -14,14 +14,7 @@ from relay.config import LimitsConfig
 from relay.store.db import Database, head_revisions
 from relay.store.models import Base
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import FakeClock
 
 
 @pytest.fixture

@@ -17,17 +17,10 @@ from relay.store.models import User
 from relay.times import weekly_occurrences
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
+from tests.fakes import FakeClock
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC
 HOUR = 3600.0
-
-
-class FakeClock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from ui_helpers import headless, meeting_link, sign_in
 
-from client.ui.synthetic import SyntheticMediaSession
+from client.engine.media.fakes import SyntheticMediaSession
 from shared.links import parse_link
 
 

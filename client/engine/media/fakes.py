@@ -1,8 +1,10 @@
-"""A stand-in `MediaSession` that fabricates decoded frames and audio levels on the event loop.
+"""Fakes of the media engine, shipped next to it: `SyntheticMediaSession`, a stand-in
+`MediaSession` that fabricates decoded frames and audio levels on the event loop.
 
 It follows the media engine's contract (client/engine/media/session.py) so the UI's tests and the
 render benchmark can feed the call screen N remote 720p30 streams without cameras, networks or
 decoders: the frames arrive exactly as the engine would deliver them (av.VideoFrame, on the loop).
+No Qt here.
 """
 
 from __future__ import annotations
@@ -11,10 +13,27 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
+
+from shared.protocol import messages as m
+
+
+class SeatedClient(Protocol):
+    """What the fake reads of its client: a `ParleyClient`, or a stand-in with these four."""
+
+    @property
+    def participant_id(self) -> str | None: ...
+
+    @property
+    def participants(self) -> dict[str, m.ParticipantInfo]: ...
+
+    @property
+    def meeting(self) -> m.MeetingInfo | None: ...
+
+    async def request(self, request: m.Request) -> m.Reply: ...
 
 
 def make_frames(width: int, height: int, count: int = 8) -> list[av.VideoFrame]:
@@ -36,7 +55,7 @@ class SyntheticMediaSession:
 
     def __init__(
         self,
-        client: Any,
+        client: SeatedClient,
         *,
         camera: str = "synthetic",
         mic: str = "synthetic",
@@ -52,12 +71,10 @@ class SyntheticMediaSession:
         self.fps = fps
         self.frames = make_frames(width, height)
         self._participants = participants or (
-            lambda: [
-                pid for pid in getattr(client, "participants", {}) if pid != getattr(client, "participant_id", None)
-            ]
+            lambda: [pid for pid in client.participants if pid != client.participant_id]
         )
-        self.video_sinks: list[Callable[[str, str, Any], None]] = []
-        self.local_sinks: list[Callable[[str, Any], None]] = []
+        self.video_sinks: list[Callable[[str, str, av.VideoFrame], None]] = []
+        self.local_sinks: list[Callable[[str, av.VideoFrame], None]] = []
         self.level_listeners: list[Callable[[str, float], None]] = []
         self.muted = {"mic": False, "camera": False}
         self.sharing = False
@@ -65,10 +82,10 @@ class SyntheticMediaSession:
         self._task: asyncio.Task[None] | None = None
         self.started = False
 
-    def add_video_sink(self, callback: Callable[[str, str, Any], None]) -> None:
+    def add_video_sink(self, callback: Callable[[str, str, av.VideoFrame], None]) -> None:
         self.video_sinks.append(callback)
 
-    def add_local_video_sink(self, callback: Callable[[str, Any], None]) -> None:
+    def add_local_video_sink(self, callback: Callable[[str, av.VideoFrame], None]) -> None:
         self.local_sinks.append(callback)
 
     def add_audio_level_listener(self, callback: Callable[[str, float], None]) -> None:
@@ -86,10 +103,8 @@ class SyntheticMediaSession:
 
     async def set_muted(self, source: str, muted: bool) -> None:
         """As the engine's: muted here at once, the relay told; a refused unmute stays muted."""
-        from shared.protocol import messages as m
-
         self.muted[source] = muted
-        if getattr(self.client, "meeting", None) is None:
+        if self.client.meeting is None:
             return
         try:
             await self.client.request(m.SetMuted(id=0, source=source, muted=muted))  # type: ignore[arg-type]
