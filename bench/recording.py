@@ -45,7 +45,7 @@ import av  # noqa: E402
 from aiortc import MediaStreamTrack  # noqa: E402
 
 from client.engine.media.sources import SyntheticVideoTrack, ToneAudioTrack  # noqa: E402
-from client.engine.recording import MeetingRecorder  # noqa: E402
+from client.engine.recorder import MeetingRecorder  # noqa: E402
 
 CALL_FPS = 30
 

@@ -164,7 +164,7 @@ async def _feed(recorder: Any, seconds: float, people: int, *, pause: tuple[floa
 
 
 async def test_recorder_720p_file_with_name_tiles_and_a_network_gap(tmp_path: Path) -> None:
-    from client.engine.recording import MeetingRecorder
+    from client.engine.recorder import MeetingRecorder
 
     path = tmp_path / "gallery.mp4"
     recorder = MeetingRecorder(path, size=(1280, 720), fps=30, min_free=0, reserve=0)
@@ -193,7 +193,7 @@ def test_recordings_are_named_from_the_title_and_start_time() -> None:
 CHILD = """
 import asyncio, sys
 from pathlib import Path
-from client.engine.recording import MeetingRecorder
+from client.engine.recorder import MeetingRecorder
 from tests.client.test_recording import _feed
 
 async def main() -> None:
@@ -242,7 +242,7 @@ def _umount(folder: Path) -> None:
 async def test_disk_space_checked_before_and_while_recording(tmp_path: Path) -> None:
     import shutil
 
-    from client.engine.recording import MeetingRecorder, RecordingError
+    from client.engine.recorder import MeetingRecorder, RecordingError
 
     small = tmp_path / "small"
     _tmpfs(small, "4m")
@@ -338,7 +338,8 @@ def _colour_at(frame: Any, x0: int, y0: int, x1: int, y1: int) -> tuple[float, f
 async def test_a_shared_screen_goes_on_stage_with_speakers_beside_it_at_1080p(tmp_path: Path) -> None:
     import av
 
-    from client.engine.recording import SIZES, MeetingRecorder
+    from client.engine.recorder import MeetingRecorder
+    from client.engine.recording import SIZES
 
     path = tmp_path / "stage.mp4"
     recorder = MeetingRecorder(path, size=SIZES["1080p"], fps=15, min_free=0, reserve=0)
