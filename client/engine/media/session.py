@@ -1,4 +1,6 @@
 """`MediaSession`: a participant's media in a meeting. Publishes, subscribes, decodes, hands out.
+This module holds the session's state, its start, stop and restart and its report; what it sends
+is in publishing.py, what it receives in receiving.py.
 
 Publish connection: the client offers mic, camera and (when sharing) screen, plus a data channel.
 Subscribe connection: the relay offers everyone else's tracks; `SubscribeOffer.tracks` says whose
@@ -15,23 +17,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
-
 from client.engine import events as ev
-from client.engine import peer
 from client.engine.media.network import NetworkSampler
-from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
-from client.engine.media.sources import (
-    CameraTrack,
-    DeviceUnavailable,
-    MicrophoneTrack,
-    ScreenTrack,
-    SyntheticVideoTrack,
-    ToneAudioTrack,
-)
+from client.engine.media.publishing import Publishing
+from client.engine.media.receiving import Receiving
+from client.engine.media.sinks import AudioPlayback, TrackStats
 from shared.protocol import messages as m
-from shared.webrtc.receiver import rtp_handler, set_rtp_handler
 
 if TYPE_CHECKING:
     import av
@@ -40,11 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("parley.media")
 
-LEVEL_INTERVAL = 0.1
 
-
-class MediaSession:
-    """Publishes this participant's sources and receives everyone else's."""
+class MediaSession(Publishing, Receiving):
+    """Publishes this participant's sources (`Publishing`, client/engine/media/publishing.py) and
+    receives everyone else's (`Receiving`, client/engine/media/receiving.py)."""
 
     def __init__(
         self,
@@ -158,41 +148,6 @@ class MediaSession:
             self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
         self.remote.clear()
 
-    async def set_muted(self, source: str, muted: bool) -> None:
-        """Mute or unmute ``"mic"`` or ``"camera"``: silence/black leaves this machine, and the
-        relay stops forwarding it and tells everyone."""
-        track = self.local_tracks.get(source)
-        if track is not None:
-            track.muted = muted
-        try:
-            await self.client.request(m.SetMuted(id=0, source=source, muted=muted))  # type: ignore[arg-type]
-        except BaseException:
-            if track is not None and not muted:
-                track.muted = True  # unmuting was refused (or not heard): stay muted here too
-            raise
-
-    async def start_screen_share(self, monitor: int = 1) -> None:
-        self.screen, self.screen_monitor = True, monitor
-        if "screen" in self.local_tracks:
-            return
-        track = self._open_screen()
-        if track is None:
-            return
-        self.local_tracks["screen"] = track
-        await self._publish()
-
-    async def stop_screen_share(self) -> None:
-        self.screen = False
-        track = self.local_tracks.pop("screen", None)
-        if track is None:
-            return
-        track.stop()
-        transceiver = self._transceivers.get("screen")
-        if transceiver is not None:
-            transceiver.sender.replaceTrack(None)
-            transceiver.direction = "inactive"
-        await self._publish()
-
     def stats(self) -> dict[str, Any]:
         """The ``--stats`` report (participant, join_to_first_frame_s, remote_tracks)."""
         first = None
@@ -215,249 +170,6 @@ class MediaSession:
         if name is not None:
             report["participant"] = name
         return report
-
-    # --- sources ---------------------------------------------------------------------------------
-
-    def _fail(self, message: str) -> None:
-        log.warning(message)
-        self._emit(ev.MediaFailed(message=message))
-
-    def _open_sources(self) -> None:
-        if self.mic not in ("none", ""):
-            if self.mic == "synthetic":
-                self.local_tracks["mic"] = ToneAudioTrack()
-            else:
-                try:
-                    self.local_tracks["mic"] = MicrophoneTrack(None if self.mic == "default" else self.mic)
-                except DeviceUnavailable as exc:
-                    self._fail(f"{exc} Sending a test tone instead.")
-                    self.local_tracks["mic"] = ToneAudioTrack()
-        if self.camera not in ("none", ""):
-            w, h = self.video_size
-            if self.camera == "synthetic":
-                self.local_tracks["camera"] = SyntheticVideoTrack(w, h, self.fps)
-            else:
-                try:
-                    self.local_tracks["camera"] = CameraTrack(self.camera, w, h, self.fps)
-                except DeviceUnavailable as exc:
-                    self._fail(f"{exc} Sending a test pattern instead.")
-                    self.local_tracks["camera"] = SyntheticVideoTrack(w, h, self.fps)
-        if self.screen:
-            track = self._open_screen()
-            if track is not None:
-                self.local_tracks["screen"] = track
-
-    def _open_screen(self) -> Any:
-        w, h = self.screen_size
-        if self.screen_monitor == 0:  # 0: a synthetic screen, for tests and demos
-            return SyntheticVideoTrack(w, h, self.screen_fps, hue=60)
-        try:
-            return ScreenTrack(self.screen_monitor, self.screen_fps, (w, h))
-        except DeviceUnavailable as exc:
-            self._fail(f"{exc} Sharing a test pattern instead.")
-            return SyntheticVideoTrack(w, h, self.screen_fps, hue=60)
-
-    # --- publishing ------------------------------------------------------------------------------
-
-    async def _publish(self) -> None:
-        async with self._publish_lock:
-            if self.publish_pc is None:
-                self.publish_pc = peer.new_peer_connection()
-            pc = self.publish_pc
-            for source, track in self.local_tracks.items():
-                transceiver = self._transceivers.get(source)
-                if transceiver is None:
-                    transceiver = pc.addTransceiver(track, direction="sendonly")
-                    if track.kind == "video":
-                        transceiver.setCodecPreferences(peer.video_codec_preferences())
-                    self._transceivers[source] = transceiver
-                    self._local_preview(source, track)
-                elif transceiver.sender.track is not track:
-                    transceiver.sender.replaceTrack(track)
-                    transceiver.direction = "sendonly"
-                    self._local_preview(source, track)
-            if self.channel is None:
-                # After the media m-lines: aiortc 1.16 does not start ICE under MAX_BUNDLE when
-                # the data channel's m-line is the first one.
-                self.channel = pc.createDataChannel("parley")
-                for listener in list(self.channel_listeners):
-                    listener(self.channel)
-            offer = await pc.createOffer()
-            await pc.setLocalDescription(offer)
-            sdp = pc.localDescription.sdp
-            sources = {
-                t.mid: source
-                for source, t in self._transceivers.items()
-                if t.mid is not None and source in self.local_tracks
-            }
-            reply = await self.client.request(
-                m.PublishOffer(id=0, sdp=sdp, fingerprint=peer.sdp_fingerprint(sdp), sources=sources)  # type: ignore[arg-type]
-            )
-            assert isinstance(reply, m.PublishAnswer)
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=reply.sdp, type="answer"))
-
-    def _local_preview(self, source: str, track: Any) -> None:
-        """Self view: aiortc's sender reads the track; a wrapper shows each frame it takes."""
-        sinks: list[Any] = self._local_sinks if track.kind == "video" else self._local_audio_sinks
-        original = track.recv
-        self._lost_sources.discard(source)  # a new track for this source: its failure is news again
-
-        async def recv() -> Any:
-            try:
-                frame = await original()
-            except MediaStreamError:
-                if track.readyState == "live":  # the device ended by itself; we did not stop it
-                    self._source_lost(source, None)
-                raise
-            except Exception as exc:  # a driver error: aiortc's sender only ends quietly on this one
-                self._source_lost(source, exc)
-                raise MediaStreamError(str(exc)) from exc
-            for sink in list(sinks):
-                try:
-                    sink(source, frame)
-                except Exception:
-                    log.exception("local video sink failed")
-            return frame
-
-        track.recv = recv
-
-    def _source_lost(self, source: str, exc: BaseException | None) -> None:
-        """A camera, microphone or screen that stopped mid-call: say so once; the call goes on."""
-        if source in self._lost_sources:
-            return
-        self._lost_sources.add(source)
-        log.warning("local %s source stopped: %r", source, exc)
-        why = f" ({exc})" if exc is not None and str(exc) else ""
-        sentences = {
-            "camera": f"Your camera stopped working{why}. The call goes on without your video.",
-            "mic": f"Your microphone stopped working{why}. The call goes on; others cannot hear you.",
-            "screen": f"Screen sharing stopped{why}. The call goes on.",
-        }
-        self._emit(ev.MediaFailed(message=sentences.get(source, f"Your {source} stopped working{why}.")))
-
-    # --- subscribing -----------------------------------------------------------------------------
-
-    def _on_push(self, event: m.Event) -> None:
-        if isinstance(event, m.SubscribeOffer):
-            self._offers.put_nowait(event)
-        if isinstance(event, (m.ParticipantJoined, m.ParticipantUpdated)):
-            self._names[event.participant.participant_id] = event.participant.display_name
-        if isinstance(event, m.ParticipantJoined):
-            for info in list(self.remote.values()):
-                if info.participant_id == event.participant.participant_id:
-                    self._carry_over_stats(info)
-
-    async def _handle_offers(self) -> None:
-        while True:
-            offer = await self._offers.get()
-            try:
-                await self._answer(offer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not self.started:
-                    return
-                log.exception("subscribe offer %d failed", offer.revision)
-                self._emit(ev.MediaFailed(message=f"Receiving media failed: {exc}"))
-
-    async def _answer(self, offer: m.SubscribeOffer) -> None:
-        if self.subscribe_pc is None:
-            self.subscribe_pc = peer.new_peer_connection()
-            self.subscribe_pc.on("track", self._on_track)
-        pc = self.subscribe_pc
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
-        peer.route_rtx(pc)
-        for transceiver in pc.getTransceivers():
-            peer.remove_audio_prefetch(transceiver.receiver)
-        answer = await pc.createAnswer()
-        await pc.setLocalDescription(answer)
-        sdp = pc.localDescription.sdp
-        new = {t.mid: t for t in offer.tracks}
-        for mid, info in list(self.remote.items()):
-            if mid not in new or (new[mid].participant_id, new[mid].source) != (info.participant_id, info.source):
-                self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
-                if info.kind == "audio" and self.playback is not None:
-                    self.playback.remove(info.participant_id)
-        added = [
-            info
-            for mid, info in new.items()
-            if mid not in self.remote
-            or (self.remote[mid].participant_id, self.remote[mid].source) != (info.participant_id, info.source)
-        ]
-        self.remote = new
-        for info in added:
-            self._carry_over_stats(info)
-            self.stats_by_track.setdefault(
-                (info.participant_id, info.source), TrackStats(info.participant_id, info.source, info.kind)
-            )
-            self._emit(ev.RemoteTrackAdded(info.participant_id, info.source, info.kind))
-        await self.client.request(
-            m.SubscribeAnswer(id=0, sdp=sdp, revision=offer.revision, fingerprint=peer.sdp_fingerprint(sdp))
-        )
-
-    def _on_track(self, track: Any) -> None:
-        assert self.subscribe_pc is not None
-        transceiver = next((t for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track), None)
-        if transceiver is None:
-            return
-        self._count_bytes(transceiver)
-        self._spawn(self._consume(transceiver, track))
-
-    def _count_bytes(self, transceiver: Any) -> None:
-        receiver = transceiver.receiver
-        original = rtp_handler(receiver)
-
-        async def counted(packet: Any, arrival_time_ms: int) -> None:
-            info = self.remote.get(transceiver.mid)
-            if info is not None:
-                stats = self.stats_by_track.get((info.participant_id, info.source))
-                if stats is not None:
-                    stats.bytes += len(packet.payload)
-            await original(packet, arrival_time_ms)
-
-        set_rtp_handler(receiver, counted)
-
-    async def _consume(self, transceiver: Any, track: Any) -> None:
-        """Every decoded frame of one subscribe m-line, attributed to whoever it carries now."""
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            info = self.remote.get(transceiver.mid)
-            if info is None:
-                continue
-            now = time.monotonic()
-            key = (info.participant_id, info.source)
-            stats = self.stats_by_track.get(key)
-            if stats is None:
-                stats = self.stats_by_track[key] = TrackStats(info.participant_id, info.source, info.kind)
-            stats.add_frame(frame, now)
-            if info.kind == "video":
-                if self.first_frame_at is None:
-                    self.first_frame_at = now
-                    self.first_video.set()
-                for sink in self._video_sinks:
-                    try:
-                        sink(info.participant_id, info.source, frame)
-                    except Exception:
-                        log.exception("video sink failed")
-            else:
-                if self.playback is not None:
-                    self.playback.push(info.participant_id, frame)
-                for audio_sink in self._audio_sinks:
-                    try:
-                        audio_sink(info.participant_id, info.source, frame)
-                    except Exception:
-                        log.exception("audio sink failed")
-                if self._level_listeners and now - self._last_level.get(info.participant_id, 0.0) >= LEVEL_INTERVAL:
-                    self._last_level[info.participant_id] = now
-                    level = audio_level(frame)
-                    for listener in self._level_listeners:
-                        try:
-                            listener(info.participant_id, level)
-                        except Exception:
-                            log.exception("audio level listener failed")
 
     # --- reconnection ----------------------------------------------------------------------------
 
@@ -488,36 +200,6 @@ class MediaSession:
         for source in list(self.local_tracks):
             if muted.get(source):  # a restarted relay forgot it; tell it again
                 await self.set_muted(source, True)
-
-    def _carry_over_stats(self, info: m.TrackInfo) -> None:
-        """After a relay restart people come back with new participant ids: keep counting their
-        tracks in the same `TrackStats` (the ``--stats`` counters span reconnections). Runs when
-        a track arrives and again when its owner's join is announced (either may come first)."""
-        known = self.client.participants.get(info.participant_id)
-        if known is None:
-            return
-        self._user_of[info.participant_id] = known.user_id
-        self._names[info.participant_id] = known.display_name
-        key = (info.participant_id, info.source)
-        live = {(t.participant_id, t.source) for t in self.remote.values()}
-        for old_key, old in list(self.stats_by_track.items()):
-            if old_key == key or old_key[1] != info.source or old_key in live:
-                continue
-            if self._user_of.get(old_key[0]) != known.user_id:
-                continue
-            del self.stats_by_track[old_key]
-            old.participant = info.participant_id
-            fresh = self.stats_by_track.get(key)
-            if fresh is not None:  # frames counted before the owner was known
-                old.frames += fresh.frames
-                old.bytes += fresh.bytes
-                old.freezes += fresh.freezes
-                old.marks += fresh.marks
-                old.latencies += fresh.latencies
-                old.width, old.height = fresh.width or old.width, fresh.height or old.height
-                old.last_at = fresh.last_at or old.last_at
-            self.stats_by_track[key] = old
-            return
 
     # --- helpers ---------------------------------------------------------------------------------
 
