@@ -6,8 +6,8 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -21,28 +21,17 @@ from PySide6.QtWidgets import (
 )
 
 from client.ui import tasks
+from client.ui.call_controls import ControlBar
 from client.ui.context import AppContext
 from client.ui.media import LOCAL, list_devices, screen_share_available
 from client.ui.models import ActiveSpeaker, ParticipantListModel, row_from_info
 from client.ui.panels import ChatPanel, FilesPanel, ParticipantsPanel
 from client.ui.prejoin import JoinOptions
 from client.ui.recording import RecordingControls
-from client.ui.resources import icon
 from client.ui.services import error_sentence
 from client.ui.video_grid import VideoGrid, VideoTile
 
 log = logging.getLogger("parley.ui")
-
-SHORTCUTS = {
-    "mic": "Ctrl+D",
-    "camera": "Ctrl+E",
-    "share": "Ctrl+Shift+S",
-    "hand": "Ctrl+Shift+H",
-    "participants": "Ctrl+Shift+P",
-    "chat": "Ctrl+Shift+C",
-    "files": "Ctrl+Shift+F",
-    "leave": "Ctrl+Shift+L",
-}
 
 
 def quality_of(stats: dict[str, Any]) -> str:
@@ -142,36 +131,31 @@ class CallView(QWidget):
         middle.addWidget(self.side)
         outer.addLayout(middle, 1)
 
-        bar = QFrame()
-        bar.setObjectName("controlBar")
-        controls = QHBoxLayout(bar)
-        controls.setContentsMargins(12, 8, 12, 8)
-        self.mic_button = self._control("mic", self.tr("Mute"), self.toggle_mic, checkable=True)
-        self.camera_button = self._control("camera", self.tr("Stop video"), self.toggle_camera, checkable=True)
-        self.share_button = self._control("screen", self.tr("Share screen"), self.share_clicked, checkable=True)
-        self.hand_button = self._control("hand", self.tr("Raise hand"), self.toggle_hand, checkable=True)
-        self.participants_button = self._control("people", self.tr("Participants"), self.toggle_participants, True)
-        self.chat_button = self._control("chat", self.tr("Chat"), self.toggle_chat, checkable=True)
-        self.files_button = self._control("files", self.tr("Files"), self.toggle_files, checkable=True)
-        for button in (self.participants_button, self.chat_button, self.files_button):
-            button.setObjectName("panelToggle")
-        self.settings_button = self._control("settings", self.tr("Settings"), self.settings_requested.emit, False)
-        self.leave_button = self._control("leave", self.tr("Leave"), self.leave, checkable=False)
-        self.leave_button.setObjectName("danger")
-        self.leave_button.setShortcut(QKeySequence(SHORTCUTS["leave"]))
-        controls.addWidget(self.mic_button)
-        controls.addWidget(self.camera_button)
-        controls.addWidget(self.share_button)
-        controls.addWidget(self.hand_button)
-        controls.addWidget(self.recording.button)
-        controls.addWidget(self.recording.cohosts)  # the host lets co-hosts record
-        controls.addStretch(1)
-        controls.addWidget(self.participants_button)
-        controls.addWidget(self.chat_button)
-        controls.addWidget(self.files_button)
-        controls.addWidget(self.settings_button)
-        controls.addSpacing(16)
-        controls.addWidget(self.leave_button)
+        # The record button, and the host's switch letting co-hosts record, sit after the hand.
+        self.controls = ControlBar([self.recording.button, self.recording.cohosts])
+        bar = self.controls
+        # The buttons by name, as the other screens' code and the tests know them.
+        self.mic_button = bar.mic_button
+        self.camera_button = bar.camera_button
+        self.share_button = bar.share_button
+        self.hand_button = bar.hand_button
+        self.participants_button = bar.participants_button
+        self.chat_button = bar.chat_button
+        self.files_button = bar.files_button
+        self.settings_button = bar.settings_button
+        self.leave_button = bar.leave_button
+        for button, slot in (
+            (self.mic_button, self.toggle_mic),
+            (self.camera_button, self.toggle_camera),
+            (self.share_button, self.share_clicked),
+            (self.hand_button, self.toggle_hand),
+            (self.participants_button, self.toggle_participants),
+            (self.chat_button, self.toggle_chat),
+            (self.files_button, self.toggle_files),
+            (self.settings_button, self.settings_requested.emit),
+            (self.leave_button, self.leave),
+        ):
+            button.clicked.connect(slot)
         outer.addWidget(bar)
         self._describe_controls()
 
@@ -203,66 +187,8 @@ class CallView(QWidget):
         media.mute_changed.connect(self._mute_changed)
         media.screen_share_changed.connect(self._sharing_changed)
 
-    # --- building ------------------------------------------------------------------------
-
-    def _control(self, icon_name: str, text: str, slot: Any, checkable: bool) -> QToolButton:
-        button = QToolButton()
-        button.setObjectName("callControl")
-        button.setIcon(icon(icon_name))
-        button.setIconSize(QSize(24, 24))
-        button.setText(text)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        button.setCheckable(checkable)
-        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        button.clicked.connect(slot)
-        key = {
-            "mic": "mic",
-            "camera": "camera",
-            "screen": "share",
-            "hand": "hand",
-            "people": "participants",
-            "chat": "chat",
-            "files": "files",
-        }.get(icon_name)
-        if key:
-            button.setShortcut(QKeySequence(SHORTCUTS[key]))
-        return button
-
     def _describe_controls(self) -> None:
-        """Texts, icons, accessible names and tooltips that follow each control's state."""
-        muted = self.mic_button.isChecked()
-        camera_off = self.camera_button.isChecked()
-        sharing = self.share_button.isChecked()
-
-        def describe(button: QToolButton, text: str, shortcut: str | None, icon_name: str | None = None) -> None:
-            button.setText(text)
-            button.setAccessibleName(text)
-            native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText) if shortcut else ""
-            button.setToolTip(f"{text} ({native})" if native else text)
-            if icon_name:
-                button.setIcon(icon(icon_name))
-
-        describe(
-            self.mic_button,
-            self.tr("Unmute") if muted else self.tr("Mute"),
-            SHORTCUTS["mic"],
-            "mic-off" if muted else "mic",
-        )
-        describe(
-            self.camera_button,
-            self.tr("Start video") if camera_off else self.tr("Stop video"),
-            SHORTCUTS["camera"],
-            "camera-off" if camera_off else "camera",
-        )
-        describe(self.share_button, self.tr("Stop sharing") if sharing else self.tr("Share screen"), SHORTCUTS["share"])
-        describe(
-            self.hand_button, self.tr("Lower hand") if self.hand_raised else self.tr("Raise hand"), SHORTCUTS["hand"]
-        )
-        describe(self.participants_button, self.tr("Participants"), SHORTCUTS["participants"])
-        describe(self.chat_button, self.tr("Chat"), SHORTCUTS["chat"])
-        describe(self.files_button, self.tr("Files"), SHORTCUTS["files"])
-        describe(self.settings_button, self.tr("Settings"), None)
-        describe(self.leave_button, self.tr("Leave"), SHORTCUTS["leave"])
+        self.controls.describe(self.hand_raised)
 
     # --- entering and leaving ------------------------------------------------------------
 

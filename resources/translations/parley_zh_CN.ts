@@ -30,80 +30,6 @@
         <translation>你正在共享屏幕。</translation>
     </message>
     <message>
-        <location filename="../../client/ui/call.py" line="143" />
-        <location filename="../../client/ui/call.py" line="239" />
-        <source>Mute</source>
-        <translation>静音</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="144" />
-        <location filename="../../client/ui/call.py" line="245" />
-        <source>Stop video</source>
-        <translation>关闭视频</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="145" />
-        <location filename="../../client/ui/call.py" line="249" />
-        <source>Share screen</source>
-        <translation>共享屏幕</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="146" />
-        <location filename="../../client/ui/call.py" line="251" />
-        <source>Raise hand</source>
-        <translation>举手</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="147" />
-        <location filename="../../client/ui/call.py" line="253" />
-        <source>Participants</source>
-        <translation>参会者</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="148" />
-        <location filename="../../client/ui/call.py" line="254" />
-        <source>Chat</source>
-        <translation>聊天</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="149" />
-        <location filename="../../client/ui/call.py" line="255" />
-        <source>Files</source>
-        <translation>文件</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="152" />
-        <location filename="../../client/ui/call.py" line="256" />
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="153" />
-        <location filename="../../client/ui/call.py" line="257" />
-        <source>Leave</source>
-        <translation>离开</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="239" />
-        <source>Unmute</source>
-        <translation>取消静音</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="245" />
-        <source>Start video</source>
-        <translation>开启视频</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="249" />
-        <source>Stop sharing</source>
-        <translation>停止共享</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/call.py" line="251" />
-        <source>Lower hand</source>
-        <translation>放下手</translation>
-    </message>
-    <message>
         <location filename="../../client/ui/call.py" line="265" />
         <source>Meeting {0}</source>
         <translation>会议 {0}</translation>
@@ -243,6 +169,83 @@
         <location filename="../../client/ui/panels.py" line="83" />
         <source>Chat is not available on this server yet.</source>
         <translation>此服务器尚不支持聊天。</translation>
+    </message>
+</context>
+<context>
+    <name>ControlBar</name>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="58" />
+        <location filename="../../client/ui/call_controls.py" line="101" />
+        <source>Mute</source>
+        <translation>静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="59" />
+        <location filename="../../client/ui/call_controls.py" line="107" />
+        <source>Stop video</source>
+        <translation>关闭视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="60" />
+        <location filename="../../client/ui/call_controls.py" line="111" />
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="61" />
+        <location filename="../../client/ui/call_controls.py" line="112" />
+        <source>Raise hand</source>
+        <translation>举手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="62" />
+        <location filename="../../client/ui/call_controls.py" line="113" />
+        <source>Participants</source>
+        <translation>参会者</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="63" />
+        <location filename="../../client/ui/call_controls.py" line="114" />
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="64" />
+        <location filename="../../client/ui/call_controls.py" line="115" />
+        <source>Files</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="67" />
+        <location filename="../../client/ui/call_controls.py" line="116" />
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="68" />
+        <location filename="../../client/ui/call_controls.py" line="117" />
+        <source>Leave</source>
+        <translation>离开</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="101" />
+        <source>Unmute</source>
+        <translation>取消静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="107" />
+        <source>Start video</source>
+        <translation>开启视频</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="111" />
+        <source>Stop sharing</source>
+        <translation>停止共享</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call_controls.py" line="112" />
+        <source>Lower hand</source>
+        <translation>放下手</translation>
     </message>
 </context>
 <context>
