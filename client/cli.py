@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
+from client.cli_support import (
+    add_fingerprint_option,
+    add_password_stdin_option,
+    add_user_option,
+    print_error,
+    read_password,
+)
 from client.meetings_cli import register as register_meetings
 from shared.errors import ParleyError
 from shared.links import BadLink, MeetingLink, parse_link
@@ -33,9 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     join = sub.add_parser("join", help="join a meeting by its link")
     join.add_argument("meeting_link", metavar="LINK")
     join.add_argument("--headless", action="store_true", help="join without a window")
-    join.add_argument("--user", help="user name (headless)")
-    join.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    join.add_argument("--server-fingerprint", help="SHA-256 fingerprint of a self-signed relay certificate")
+    add_user_option(join, "user name (headless)")
+    add_password_stdin_option(join)
+    add_fingerprint_option(join)
     join.add_argument("--duration", type=float, default=None, help="seconds to stay, then leave")
     join.add_argument("--stats", help="write statistics as JSON to this file on exit")
     join.add_argument("--camera", default="synthetic", help="synthetic, none, or a camera index/name")
@@ -50,22 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_password(args: argparse.Namespace) -> str | None:
-    if not args.password_stdin:
-        return None
-    line = sys.stdin.readline()
-    if not line:
-        raise ParleyError("--password-stdin was given but standard input is empty.")
-    return line.rstrip("\r\n")
-
-
 def run_headless(args: argparse.Namespace, link: MeetingLink) -> int:
     from client.headless import HeadlessOptions, run_participant
 
     options = HeadlessOptions(
         link=link,
         username=args.user,
-        password=_read_password(args),
+        password=read_password(args),
         fingerprint=args.server_fingerprint,
         duration=args.duration,
         stats_path=Path(args.stats) if args.stats else None,
@@ -113,20 +109,16 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(link)
         return run_app(None)
     except BadLink as exc:
-        print(f"parley: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return 2
     except ParleyError as exc:
-        print(f"parley: {exc.message}", file=sys.stderr)
+        print_error(exc.message)
         return 1
     except (OSError, ValueError) as exc:
-        print(f"parley: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":

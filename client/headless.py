@@ -11,18 +11,18 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from client.cli_support import print_error, sign_in
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
 from client.engine.media.session import MediaSession
 from client.engine.recording import RecordingService
 from client.headless_files import HeadlessFiles, describe_event
-from shared.errors import ParleyError, Unauthorized
+from shared.errors import ParleyError
 from shared.links import MeetingLink
 
 
@@ -155,15 +155,7 @@ async def run_participant(options: HeadlessOptions) -> int:
         await client.connect()
         if options.username is None:
             raise ParleyError("Give --user (and --password-stdin, unless a sign-in is remembered).")
-        user = None
-        if options.password is None:
-            user = await client.resume(options.username)
-            if user is None:
-                raise Unauthorized(
-                    f"No remembered sign-in for {options.username} on {link.server}; use --password-stdin."
-                )
-        else:
-            user = await client.sign_in(options.username, options.password)
+        user = await sign_in(client, options.username, options.password)
         name = user.display_name
         stats["participant"] = name
         join_started = time.monotonic()
@@ -196,10 +188,10 @@ async def run_participant(options: HeadlessOptions) -> int:
         await client.leave()
         return 1 if files.failed else 0
     except ParleyError as exc:
-        print(f"parley: {exc.message}", file=sys.stderr)
+        print_error(exc.message)
         return 1
     except OSError as exc:
-        print(f"parley: {describe_error(exc)}", file=sys.stderr)
+        print_error(describe_error(exc))
         return 1
     finally:
         if recording is not None and recording.recorder is not None:

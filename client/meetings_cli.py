@@ -13,20 +13,31 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from shared.errors import ParleyError, Unauthorized
+from client.cli_support import (
+    add_fingerprint_option,
+    add_password_stdin_option,
+    add_user_option,
+    read_password,
+    sign_in,
+)
+from shared.errors import ParleyError
+
+if TYPE_CHECKING:
+    from client.engine.meetings import MeetingDesk
+    from shared.protocol import messages as m
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``meetings`` to the ``parley`` parser."""
     creds = argparse.ArgumentParser(add_help=False)
     creds.add_argument("--server", required=True, help="relay address, HOST:PORT")
-    creds.add_argument("--server-fingerprint", help="SHA-256 fingerprint of a self-signed relay certificate")
-    creds.add_argument("--user", required=True, help="your user name")
-    creds.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_fingerprint_option(creds)
+    add_user_option(creds, "your user name", required=True)
+    add_password_stdin_option(creds)
     creds.add_argument("--json", action="store_true", help="print JSON")
 
     meetings = sub.add_parser("meetings", help="book and list meetings (scriptable)")
@@ -66,33 +77,22 @@ def register(sub: Any) -> None:
     ics.add_argument("--invitation", action="store_true", help="print the invitation text instead")
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    if not args.password_stdin:
-        return None
-    line = sys.stdin.readline()
-    if not line:
-        raise ParleyError("--password-stdin was given but standard input is empty.")
-    return line.rstrip("\r\n")
-
-
-async def _signed_in(args: argparse.Namespace, password: str | None, work: Callable[[Any], Awaitable[int]]) -> int:
+async def _signed_in(
+    args: argparse.Namespace, password: str | None, work: Callable[[MeetingDesk], Awaitable[int]]
+) -> int:
     from client.engine.call import ParleyClient
     from client.engine.meetings import MeetingDesk
 
     client = ParleyClient(args.server, fingerprint=args.server_fingerprint)
     try:
         await client.connect()
-        if password is None:
-            if await client.resume(args.user) is None:
-                raise Unauthorized(f"No remembered sign-in for {args.user} on {client.server}; use --password-stdin.")
-        else:
-            await client.sign_in(args.user, password)
+        await sign_in(client, args.user, password)
         return await work(MeetingDesk(client))
     finally:
         await client.close()
 
 
-def _row(b: Any, tz: str) -> dict[str, Any]:
+def _row(b: m.BookingInfo, tz: str) -> dict[str, Any]:
     from client.engine.meetings import format_local
 
     data: dict[str, Any] = msgspec.to_builtins(b)
@@ -104,10 +104,10 @@ def _row(b: Any, tz: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from client.engine.meetings import booking_ics, format_local, invitation_text, local_zone_name, parse_local
 
-    password = _password(args)
+    password = read_password(args)
     tz = getattr(args, "tz", None) or local_zone_name()
 
-    async def work(desk: Any) -> int:
+    async def work(desk: MeetingDesk) -> int:
         action = args.action
         if action == "list":
             bookings = await desk.bookings(include_past=args.past)
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_signed_in(args, password, work))
 
 
-def _print_saved(saved: Any, tz: str, as_json: bool, verb: str) -> None:
+def _print_saved(saved: m.BookingSaved, tz: str, as_json: bool, verb: str) -> None:
     from client.engine.meetings import format_local
 
     b = saved.booking
