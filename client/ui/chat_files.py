@@ -12,20 +12,23 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
 from client.engine import events as ev
-from client.engine.call import describe_error
+from client.engine.call import ParleyClient, describe_error
 from client.engine.chat import ChatService
 from client.engine.files import FileService
 from client.ui import tasks
+from client.ui.call import CallView
+from client.ui.context import AppContext
 from client.ui.lifetime import alive, listen
 from client.ui.panels import ChatPanel, FilesPanel, OfferDialog
 from shared.e2e import key_fingerprint
+from shared.protocol import messages as m
 
 log = logging.getLogger("parley.ui.chat_files")
 
@@ -35,11 +38,13 @@ class ChatFilesController(QObject):
 
     failed = Signal(str)  # a sentence for the call screen's error banner
 
-    def __init__(self, ctx: Any, chat_panel: ChatPanel, files_panel: FilesPanel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, chat_panel: ChatPanel, files_panel: FilesPanel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.chat_panel, self.files_panel = chat_panel, files_panel
-        self.client: Any = None
+        self.client: ParleyClient | None = None
         self.chat: ChatService | None = None
         self.files: FileService | None = None
         self.dialogs: dict[str, OfferDialog] = {}
@@ -61,7 +66,7 @@ class ChatFilesController(QObject):
 
     # --- binding ---------------------------------------------------------------------------
 
-    def bind(self, client: Any) -> None:
+    def bind(self, client: ParleyClient | None) -> None:
         if client is None or client is self.client:
             return
         self.client = client
@@ -122,7 +127,7 @@ class ChatFilesController(QObject):
         to = self.chat_panel.to.recipient()
         tasks.start(chat.send(text, to), on_error=lambda exc: self.failed.emit(describe_error(exc)))
 
-    def _show_message(self, message: Any, own: bool) -> None:
+    def _show_message(self, message: m.ChatMessage, own: bool) -> None:
         when = datetime.fromtimestamp(message.sent_at).strftime("%H:%M")
         sender = self.tr("You") if own else message.from_name
         if message.to_participant_id:
@@ -175,7 +180,7 @@ class ChatFilesController(QObject):
         self.dialogs[event.transfer_id] = dialog
         dialog.show()
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: ev.EngineEvent) -> None:
         if isinstance(event, ev.ChatMessageReceived):
             self._show_message(event.message, event.own)
         elif isinstance(event, ev.FileTransferChanged):
@@ -195,7 +200,14 @@ def _open_folder(folder: Path) -> None:
             log.info("could not open %s: %s", folder, exc)
 
 
-def install_chat_files(window: Any) -> ChatFilesController:
+class CallWindow(Protocol):
+    """What `install_chat_files` needs of the main window (client/ui/main_window.py)."""
+
+    ctx: AppContext
+    call: CallView
+
+
+def install_chat_files(window: CallWindow) -> ChatFilesController:
     """Connect the call screen's chat and files panels (called once by the main window)."""
     call = window.call
     controller = ChatFilesController(window.ctx, call.chat_panel, call.files_panel, call)

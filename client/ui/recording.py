@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QToolButton, QWidget
 
 from client.engine import events as ev
-from client.engine.call import describe_error
+from client.engine.call import ParleyClient, describe_error
 from client.engine.recording import SIZES, RecordingService
+from client.ui.context import AppContext
 from client.ui.lifetime import listen
 
 log = logging.getLogger("parley.ui.recording")
@@ -35,11 +36,11 @@ class RecordingControls(QObject):
     notice_posted = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.service: RecordingService | None = None
-        self._client: Any = None
+        self._client: ParleyClient | None = None
         self._task: asyncio.Future[None] | None = None
         self._refreshing = False
         self.button = QToolButton(parent)
@@ -74,7 +75,7 @@ class RecordingControls(QObject):
 
     # --- engine ----------------------------------------------------------------------------
 
-    def bind(self, client: Any) -> None:
+    def bind(self, client: ParleyClient | None) -> None:
         """Follow ``client`` (bound on connect, so a notice sent right after joining is seen)."""
         if client is None or client is self._client:
             return
@@ -89,7 +90,7 @@ class RecordingControls(QObject):
         self._listener = listen(client, self, self._on_event)
         self._refresh()
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: ev.EngineEvent) -> None:
         if isinstance(event, ev.RecordingStateChanged):
             if event.message:
                 self.post(event.message)
@@ -152,7 +153,7 @@ class RecordingControls(QObject):
             return
         self._task = asyncio.ensure_future(self._run(service.allow_cohosts(allowed)))
 
-    async def _run(self, work: Any) -> None:
+    async def _run(self, work: Awaitable[object]) -> None:
         try:
             await work
         except Exception as exc:

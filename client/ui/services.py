@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -89,11 +88,11 @@ class SessionService(QObject):
     # --- state ---------------------------------------------------------------------------
 
     @property
-    def user(self) -> Any:
+    def user(self) -> m.UserInfo | None:
         return self.client.user if self.client else None
 
     @property
-    def meeting(self) -> Any:
+    def meeting(self) -> m.MeetingInfo | None:
         return self.client.meeting if self.client else None
 
     @property
@@ -104,7 +103,7 @@ class SessionService(QObject):
     def server(self) -> str:
         return self.client.server if self.client else ""
 
-    def participants(self) -> list[Any]:
+    def participants(self) -> list[m.ParticipantInfo]:
         return list(self.client.participants.values()) if self.client else []
 
     # --- sign-in -------------------------------------------------------------------------
@@ -123,14 +122,14 @@ class SessionService(QObject):
 
     async def sign_in(
         self, server: str, username: str, password: str, *, remember: bool = True, fingerprint: str | None = None
-    ) -> Any:
+    ) -> m.UserInfo:
         """Connect to ``server`` and sign in; raises UntrustedCertificate, ServerUnreachable, Unauthorized..."""
         self._closing = False
         client = await self._fresh_client(server, fingerprint)
         self.remember = remember
         return await client.sign_in(username.strip(), password, remember=remember)
 
-    async def resume(self, server: str, username: str, *, fingerprint: str | None = None) -> Any:
+    async def resume(self, server: str, username: str, *, fingerprint: str | None = None) -> m.UserInfo | None:
         """Sign in with the remembered token; None when there is none."""
         self._closing = False
         client = await self._fresh_client(server, fingerprint)
