@@ -23,8 +23,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from aiortc import RTCDataChannel
 from prometheus_client import Counter, Gauge
 
 from relay.config import FilesConfig
@@ -111,7 +111,7 @@ class FileRelay:
         self.meetings = meetings
         self.config = config
         self.keys: dict[Key, str] = {}
-        self.channels: dict[Key, Any] = {}
+        self.channels: dict[Key, RTCDataChannel] = {}
         self.transfers: dict[bytes, Transfer] = {}
         self.by_id: dict[str, Transfer] = {}
         self._user_buckets: dict[str, TokenBucket] = {}
@@ -138,7 +138,7 @@ class FileRelay:
 
     # --- data channels -----------------------------------------------------------------------
 
-    def channel_opened(self, participant: MediaParticipant, channel: Any) -> None:
+    def channel_opened(self, participant: MediaParticipant, channel: RTCDataChannel) -> None:
         """A participant's publish connection brought its data channel (hook from MediaRelay)."""
         if getattr(channel, "label", "") != CHANNEL_LABEL:
             return
@@ -169,7 +169,7 @@ class FileRelay:
                 # old one may be lost, so nothing flows until they say where to resume.
                 r.paused = True
 
-        def on_message(data: Any) -> None:
+        def on_message(data: object) -> None:
             self._received(key, channel, data)
 
         def on_close() -> None:
@@ -179,7 +179,7 @@ class FileRelay:
         channel.on("message", on_message)
         channel.on("close", on_close)
 
-    def _received(self, key: Key, channel: Any, data: Any) -> None:
+    def _received(self, key: Key, channel: RTCDataChannel, data: object) -> None:
         if self.channels.get(key) is not channel:
             self.dropped_frames.labels("stale_channel").inc()
             return
