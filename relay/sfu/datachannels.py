@@ -23,8 +23,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
+from aiortc import RTCDataChannel
 from prometheus_client import Counter, Gauge
 
 from relay.config import FilesConfig
@@ -69,7 +69,7 @@ class FileRelay:
         self.config = config
         self.clock = clock
         self.core = FileTransfers(config, clock())
-        self.channels: dict[Key, Any] = {}
+        self.channels: dict[Key, RTCDataChannel] = {}
         self._held: dict[Key, list[m.Event]] = {}  # for senders whose connection dropped
         self._wake = asyncio.Event()
         self._pacer: asyncio.Task[None] | None = None
@@ -91,7 +91,7 @@ class FileRelay:
 
     # --- data channels -----------------------------------------------------------------------
 
-    def channel_opened(self, participant: MediaParticipant, channel: Any) -> None:
+    def channel_opened(self, participant: MediaParticipant, channel: RTCDataChannel) -> None:
         """A participant's publish connection brought its data channel (hook from MediaRelay)."""
         if getattr(channel, "label", "") != CHANNEL_LABEL:
             return
@@ -103,7 +103,7 @@ class FileRelay:
             tune_for_files(transport)  # the relay receives every file from senders on it
         self._perform(self.core.channel_opened(key))
 
-        def on_message(data: Any) -> None:
+        def on_message(data: object) -> None:
             if self.channels.get(key) is not channel:
                 self.dropped_frames.labels("stale_channel").inc()
                 return
