@@ -23,6 +23,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aiortc import RTCDataChannel
+
 from client.engine.transfers import disk
 from client.engine.transfers.channel import FileChannel, send_chunks
 from client.engine.transfers.outputs import After, Ask, Discard, Emit, Output, Resume, Save, Settled, Wake, Write
@@ -166,7 +168,7 @@ class FileService:
                 self._apply(incoming.machine.seat_lost(now, RESUME_WAIT))
         self._seat = current
 
-    def _use_channel(self, channel: Any) -> None:
+    def _use_channel(self, channel: RTCDataChannel) -> None:
         self._check_seat()
         if self.channel.current is not None and self.channel.current is not channel:
             # A new connection (reconnect, media restart): what was in flight on the old channel
@@ -305,7 +307,7 @@ class FileService:
             raise NotFound("This file is no longer on offer.")
         await self._run(transfer.machine.decline(reason or "declined"))
 
-    def _on_frame(self, channel: Any, data: Any) -> None:
+    def _on_frame(self, channel: RTCDataChannel, data: object) -> None:
         if channel is not self.channel.current or not isinstance(data, bytes):
             return
         parsed = e2e.parse_chunk_frame(data)

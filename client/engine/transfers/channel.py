@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+from aiortc import RTCDataChannel
 
 from client.engine.transfers import disk
 from client.engine.transfers.records import OutgoingTransfer
@@ -22,20 +24,20 @@ STALL_SECONDS = 5.0  # nothing acknowledged for this long: what was in flight is
 
 
 class FileChannel:
-    """The current data channel (aiortc's RTCDataChannel), ``opened`` while it is open, and
-    ``buffer_low`` when its send buffer drained."""
+    """The current data channel, ``opened`` while it is open, and ``buffer_low`` when its send
+    buffer drained."""
 
     def __init__(self) -> None:
-        self.current: Any = None
+        self.current: RTCDataChannel | None = None
         self.opened = asyncio.Event()
         self.buffer_low = asyncio.Event()
 
-    def use(self, channel: Any, on_message: Callable[[Any, Any], None]) -> None:
+    def use(self, channel: RTCDataChannel, on_message: Callable[[RTCDataChannel, object], None]) -> None:
         """Send and receive on ``channel`` from now on; ``on_message(channel, data)`` for each frame."""
         self.current = channel
         self.opened.clear()
         channel.bufferedAmountLowThreshold = BUFFER_HIGH // 2
-        transport = getattr(channel, "transport", None)
+        transport = getattr(channel, "transport", None)  # None on stand-ins without a connection
         if transport is not None:
             tune_for_files(transport)  # we receive files on it: fewer SACKs, cheaper reassembly
 
