@@ -101,6 +101,7 @@ class FileService:
             self._use_channel(self.media.channel)
 
     def detach(self) -> None:
+        """Stop listening to the client and the media session (before `attach` or at the end)."""
         with contextlib.suppress(ValueError):
             self.client.push_handlers.remove(self._on_push)
         with contextlib.suppress(ValueError):
@@ -189,10 +190,6 @@ class FileService:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _name_of(self, participant_id: str) -> str:
-        p = self.client.participants.get(participant_id)
-        return p.display_name if p is not None else participant_id
-
     def _user_of(self, participant_id: str) -> str:
         p = self.client.participants.get(participant_id)
         return p.user_id if p is not None else ""
@@ -221,7 +218,7 @@ class FileService:
             sha256=digest,
             chunk_size=self.chunk_size,
             keys=self.keys,
-            recipients=[Recipient(pid, self._name_of(pid), self._user_of(pid)) for pid in targets],
+            recipients=[Recipient(pid, names.get(pid, pid), self._user_of(pid)) for pid in targets],
             now=self.clock(),
         )
         transfer = OutgoingTransfer(machine)
@@ -302,6 +299,7 @@ class FileService:
         return transfer
 
     async def decline(self, transfer_id: str, reason: str = "") -> None:
+        """Decline an offered file; ``reason`` is shown to the sender."""
         transfer = self.incoming.get(transfer_id)
         if transfer is None or transfer.state != "offered":
             raise NotFound("This file is no longer on offer.")

@@ -32,9 +32,10 @@ from relay.meetings import LiveMeeting, Meetings, Participant
 from relay.ops.metrics import RelayMetrics
 from relay.peer import Peer
 from relay.sfu.peers import MediaParticipant
+from relay.sfu.transfers.outputs import Dropped, Key, Output, Queued, Tell, TellSender
 from relay.sfu.transfers.pacing import Forward, Round
 from relay.sfu.transfers.requests import FileTransfers, People
-from relay.sfu.transfers.state import Dropped, Key, Output, Person, Queued, Tell, TellSender
+from relay.sfu.transfers.state import Person
 from shared.protocol import messages as m
 from shared.webrtc.sctp import tune_for_files
 

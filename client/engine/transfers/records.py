@@ -36,6 +36,10 @@ class OutgoingTransfer:
         return self.machine.name
 
     @property
+    def size(self) -> int:
+        return self.machine.size
+
+    @property
     def path(self) -> Path:
         return self.machine.path
 
@@ -66,8 +70,16 @@ class IncomingTransfer:
         return self.machine.name
 
     @property
+    def size(self) -> int:
+        return self.machine.size
+
+    @property
     def sender_id(self) -> str:
         return self.machine.sender_id
+
+    @property
+    def sender_name(self) -> str:
+        return self.machine.sender_name
 
     @property
     def path(self) -> Path | None:

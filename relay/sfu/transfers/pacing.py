@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from relay.config import FilesConfig
 from relay.ratelimit import TokenBucket
-from relay.sfu.transfers.state import Dropped, Key, Output, Queued, Recipient, Transfer, TransferTable
+from relay.sfu.transfers.outputs import Dropped, Key, Output, Queued
+from relay.sfu.transfers.state import Recipient, Transfer, TransferTable
 from shared.e2e import FRAME_CHUNK
 from shared.transfer import chunk_header
 

@@ -3,7 +3,7 @@
 Inputs: the file requests of a seated participant (publish a key, offer, offer again, answer,
 acknowledge, resume, cancel), a participant's new data channel, a freed seat, and the time
 ``now``; chunk frames go to its pacer (relay/sfu/transfers/pacing.py). Outputs
-(relay/sfu/transfers/state.py): events to tell participants and frames refused. A bad request
+(relay/sfu/transfers/outputs.py): events to tell participants and frames refused. A bad request
 raises a ParleyError with a sentence, as every relay part does; nothing is changed then.
 
 The relay checks that an offer is within the limits, keeps who may receive which chunk next (so a
@@ -19,8 +19,9 @@ import logging
 from collections.abc import Mapping
 
 from relay.config import FilesConfig
+from relay.sfu.transfers.outputs import Key, Output, Tell
 from relay.sfu.transfers.pacing import FramePacer
-from relay.sfu.transfers.state import Key, Output, Person, Recipient, Tell, Transfer, TransferTable
+from relay.sfu.transfers.state import Person, Recipient, Transfer, TransferTable
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
 from shared.transfer import chunk_count, size_text, transfer_bytes

@@ -1,22 +1,12 @@
-"""The relay's file transfers as data: who sends what to whom, how far each recipient is, how a
-transfer ends, and the outputs the core gives its shell (`relay.sfu.datachannels.FileRelay`).
-
-Outputs, in the order they are to be done:
-- `Tell`: an event for one participant (sent when they are seated and connected).
-- `TellSender`: an event for a transfer's sender. Kept for them while they are not connected, and
-  when ``final`` (the end of it for a recipient, or of the transfer) kept anyway until their next
-  data channel opens, in case their connection dropped before the relay noticed.
-- `Dropped`: a data-channel frame was refused or not needed (counted, by reason).
-- `Queued`: a frame waits for the pacer (relay/sfu/transfers/pacing.py).
-"""
+"""The relay's file transfers as data: who sends what to whom, how far each recipient is, and how
+a transfer ends (what to tell whom then: relay/sfu/transfers/outputs.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from relay.sfu.transfers.outputs import Key, Output, Tell, TellSender
 from shared.protocol import messages as m
-
-Key = tuple[str, str]  # (meeting id, participant id)
 
 
 @dataclass(frozen=True)
@@ -27,32 +17,6 @@ class Person:
     user_id: str
     display_name: str
     connected: bool = True
-
-
-@dataclass(frozen=True)
-class Tell:
-    key: Key
-    event: m.Event
-
-
-@dataclass(frozen=True)
-class TellSender:
-    key: Key
-    event: m.Event
-    final: bool
-
-
-@dataclass(frozen=True)
-class Dropped:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Queued:
-    pass
-
-
-Output = Tell | TellSender | Dropped | Queued
 
 
 @dataclass

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from relay.config import FilesConfig
+from relay.sfu.transfers.outputs import Dropped, Queued, Tell, TellSender
 from relay.sfu.transfers.pacing import MAX_QUEUED_BYTES_PER_TRANSFER, Round
 from relay.sfu.transfers.requests import FileTransfers
-from relay.sfu.transfers.state import Dropped, Person, Queued, Tell, TellSender
+from relay.sfu.transfers.state import Person
 from shared import e2e
 from shared.errors import BadRequest, Conflict, Forbidden, LimitExceeded, NotFound
 from shared.protocol import messages as m
