@@ -164,7 +164,11 @@ class FileRelay:
     def _perform(self, outputs: list[Output]) -> None:
         """Do what the core asks, in order."""
         for output in outputs:
-            if isinstance(output, Tell):
+            if isinstance(output, Queued):  # first: one per frame
+                self._wake.set()
+                if self._pacer is None or self._pacer.done():
+                    self._pacer = asyncio.get_running_loop().create_task(self._pace())
+            elif isinstance(output, Tell):
                 seat = self.meetings.find(*output.key)
                 if seat is not None and seat.peer is not None:
                     seat.peer.send_event(output.event)
@@ -172,10 +176,6 @@ class FileRelay:
                 self._to_sender(output)
             elif isinstance(output, Dropped):
                 self.dropped_frames.labels(output.reason).inc()
-            elif isinstance(output, Queued):
-                self._wake.set()
-                if self._pacer is None or self._pacer.done():
-                    self._pacer = asyncio.get_running_loop().create_task(self._pace())
 
     def _to_sender(self, output: TellSender) -> None:
         sender = self.meetings.find(*output.key)
