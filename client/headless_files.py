@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from client.engine import events as ev
 from client.engine.chat import ChatService
-from client.engine.files import FileService, describe
+from client.engine.files import FileService
 from shared.errors import ParleyError
 
 if TYPE_CHECKING:
@@ -18,6 +18,27 @@ if TYPE_CHECKING:
     from client.engine.media.session import MediaSession
 
 WAIT_FOR_RECIPIENT = 60.0
+
+
+def describe(event: ev.FileTransferChanged) -> dict[str, Any]:
+    """A headless/JSON line for a transfer event."""
+    info: dict[str, Any] = {
+        "event": f"file_{event.state}",
+        "direction": event.direction,
+        "name": event.name,
+        "size": event.size,
+        "peer": event.peer,
+    }
+    if event.state == "transferring":
+        info["done"] = event.done_bytes
+        info["speed_mb_s"] = round(event.speed / 1e6, 2)
+        if event.seconds_left is not None:
+            info["seconds_left"] = round(event.seconds_left, 1)
+    if event.path and event.direction == "incoming":
+        info["path"] = event.path
+    if event.message:
+        info["message"] = event.message
+    return info
 
 
 def describe_event(event: ev.EngineEvent) -> dict[str, Any] | None:

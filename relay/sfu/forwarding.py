@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtp import (
@@ -109,7 +109,7 @@ class IdleTrack(MediaStreamTrack):
 class Slot:
     """One sending m-line of a subscribe connection, bound to at most one published track."""
 
-    def __init__(self, owner: str, kind: str, sender: Any, transceiver: Any) -> None:
+    def __init__(self, owner: str, kind: str, sender: RTCRtpSender, transceiver: RTCRtpTransceiver) -> None:
         self.owner = owner  # the subscribing participant
         self.kind = kind
         self.sender = sender
@@ -141,7 +141,7 @@ class Slot:
 
     @property
     def mid(self) -> str | None:
-        return self.transceiver.mid  # type: ignore[no-any-return]
+        return self.transceiver.mid
 
     def _hook(self) -> None:
         # Subscriber PLI/FIR never reaches an encoder here; any keyframe request goes upstream.
@@ -238,7 +238,7 @@ class PublishedTrack:
         participant_id: str,
         source: str,
         kind: str,
-        receiver: Any,
+        receiver: RTCRtpReceiver,
         *,
         codec: str,
         pli_interval: float,

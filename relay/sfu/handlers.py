@@ -13,6 +13,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
+from aiortc import RTCDataChannel
 from prometheus_client import Gauge
 
 from relay.config import MediaConfig
@@ -44,7 +45,7 @@ class UnmutePolicy(Protocol):
 class ChannelListener(Protocol):
     """Told of each participant's publish data channel (relay.sfu.datachannels forwards files)."""
 
-    def channel_opened(self, participant: MediaParticipant, channel: Any) -> None: ...
+    def channel_opened(self, participant: MediaParticipant, channel: RTCDataChannel) -> None: ...
 
 
 class MediaRelay:

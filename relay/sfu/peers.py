@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from relay.peer import Peer
@@ -59,10 +59,10 @@ class MediaParticipant:
         self.dirty = False
         self.negotiation: asyncio.Task[None] | None = None
         self.closed = False
-        self.channels: list[Any] = []  # the subscribe connection's own data channel
-        self.publish_channels: list[Any] = []  # the client's, arrived on the publish connection
+        self.channels: list[RTCDataChannel] = []  # the subscribe connection's own data channel
+        self.publish_channels: list[RTCDataChannel] = []  # the client's, arrived on the publish connection
         # Called with (self, channel) when the client's publish data channel arrives (files).
-        self.channel_listeners: list[Callable[[MediaParticipant, Any], None]] = []
+        self.channel_listeners: list[Callable[[MediaParticipant, RTCDataChannel], None]] = []
 
     # --- publishing ------------------------------------------------------------------------------
 
@@ -94,7 +94,7 @@ class MediaParticipant:
         await pc.setLocalDescription(answer)
         return pc.localDescription.sdp, receivers
 
-    def _publish_channel(self, channel: Any) -> None:
+    def _publish_channel(self, channel: RTCDataChannel) -> None:
         self.publish_channels.append(channel)
         for listener in self.channel_listeners:
             try:
