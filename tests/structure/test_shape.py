@@ -15,6 +15,7 @@ DECLARATIONS = {"shared/protocol/messages.py"}
 # Names under which the project's own parts are passed around; none of them may be typed Any.
 COLLABORATORS = {
     "app",
+    "channel",
     "client",
     "connection",
     "context",
@@ -26,12 +27,18 @@ COLLABORATORS = {
     "meetings",
     "owner",
     "participant",
+    "pc",
     "peer",
+    "publish_pc",
+    "receiver",
     "relay",
     "seat",
+    "sender",
     "server",
     "service",
     "session",
+    "subscribe_pc",
+    "transceiver",
     "window",
 }
 TYPED = ("relay", "shared", "client/engine")

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
@@ -47,11 +47,11 @@ class Publishing:
     fps: float
     screen_size: tuple[int, int]
     screen_fps: float
-    publish_pc: Any
-    channel: Any
-    channel_listeners: list[Callable[[Any], None]]
+    publish_pc: RTCPeerConnection | None
+    channel: RTCDataChannel | None
+    channel_listeners: list[Callable[[RTCDataChannel], None]]
     local_tracks: dict[str, Any]
-    _transceivers: dict[str, Any]
+    _transceivers: dict[str, RTCRtpTransceiver]
     _local_sinks: list[Callable[[str, av.VideoFrame], None]]
     _local_audio_sinks: list[Callable[[str, av.AudioFrame], None]]
     _lost_sources: set[str]

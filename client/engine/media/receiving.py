@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCSessionDescription
+import av
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
@@ -24,8 +25,6 @@ from shared.protocol import messages as m
 from shared.webrtc.receiver import rtp_handler, set_rtp_handler
 
 if TYPE_CHECKING:
-    import av
-
     from client.engine.call import ParleyClient
 
 log = logging.getLogger("parley.media")
@@ -38,7 +37,7 @@ class Receiving:
 
     client: ParleyClient
     started: bool
-    subscribe_pc: Any
+    subscribe_pc: RTCPeerConnection | None
     remote: dict[str, m.TrackInfo]
     stats_by_track: dict[tuple[str, str], TrackStats]
     playback: AudioPlayback | None
@@ -112,7 +111,7 @@ class Receiving:
             m.SubscribeAnswer(id=0, sdp=sdp, revision=offer.revision, fingerprint=peer.sdp_fingerprint(sdp))
         )
 
-    def _on_track(self, track: Any) -> None:
+    def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.subscribe_pc is not None
         transceiver = next((t for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track), None)
         if transceiver is None:
@@ -120,12 +119,12 @@ class Receiving:
         self._count_bytes(transceiver)
         self._spawn(self._consume(transceiver, track))
 
-    def _count_bytes(self, transceiver: Any) -> None:
+    def _count_bytes(self, transceiver: RTCRtpTransceiver) -> None:
         receiver = transceiver.receiver
         original = rtp_handler(receiver)
 
         async def counted(packet: Any, arrival_time_ms: int) -> None:
-            info = self.remote.get(transceiver.mid)
+            info = self.remote.get(transceiver.mid or "")
             if info is not None:
                 stats = self.stats_by_track.get((info.participant_id, info.source))
                 if stats is not None:
@@ -134,23 +133,23 @@ class Receiving:
 
         set_rtp_handler(receiver, counted)
 
-    async def _consume(self, transceiver: Any, track: Any) -> None:
+    async def _consume(self, transceiver: RTCRtpTransceiver, track: MediaStreamTrack) -> None:
         """Every decoded frame of one subscribe m-line, attributed to whoever it carries now."""
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            info = self.remote.get(transceiver.mid)
-            if info is None:
-                continue
+            info = self.remote.get(transceiver.mid or "")
+            if info is None or isinstance(frame, av.Packet):
+                continue  # (decoded tracks yield frames, never packets)
             now = time.monotonic()
             key = (info.participant_id, info.source)
             stats = self.stats_by_track.get(key)
             if stats is None:
                 stats = self.stats_by_track[key] = TrackStats(info.participant_id, info.source, info.kind)
             stats.add_frame(frame, now)
-            if info.kind == "video":
+            if isinstance(frame, av.VideoFrame):
                 if self.first_frame_at is None:
                     self.first_frame_at = now
                     self.first_video.set()
@@ -159,7 +158,7 @@ class Receiving:
                         sink(info.participant_id, info.source, frame)
                     except Exception:
                         log.exception("video sink failed")
-            else:
+            elif isinstance(frame, av.AudioFrame):
                 if self.playback is not None:
                     self.playback.push(info.participant_id, frame)
                 for audio_sink in self._audio_sinks:

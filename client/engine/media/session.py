@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from aiortc import RTCDataChannel, RTCPeerConnection
+
 from client.engine import events as ev
 from client.engine.media.network import NetworkSampler
 from client.engine.media.publishing import Publishing
@@ -57,11 +59,11 @@ class MediaSession(Publishing, Receiving):
         self.video_size, self.fps = video_size, fps
         self._lost_sources: set[str] = set()  # local sources that failed mid-call (said once each)
         self.screen_size, self.screen_fps = screen_size, screen_fps
-        self.publish_pc: Any = None
-        self.channel: Any = None  # "parley" data channel on the publish connection (files)
+        self.publish_pc: RTCPeerConnection | None = None
+        self.channel: RTCDataChannel | None = None  # "parley" data channel on the publish connection (files)
         # Called with the data channel when it is created (client.engine.files uses it).
-        self.channel_listeners: list[Callable[[Any], None]] = []
-        self.subscribe_pc: Any = None
+        self.channel_listeners: list[Callable[[RTCDataChannel], None]] = []
+        self.subscribe_pc: RTCPeerConnection | None = None
         self.local_tracks: dict[str, Any] = {}
         self._transceivers: dict[str, Any] = {}  # source -> publish transceiver
         self.remote: dict[str, m.TrackInfo] = {}  # mid -> what it carries now
