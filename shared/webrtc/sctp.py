@@ -223,7 +223,10 @@ def count_acked_bytes_in_slow_start(sctp: RTCSctpTransport, limit_packets: int) 
         state["_parley_abc_limit"] = max(state["_parley_abc_limit"], limit)
         return True
     original = getattr(sctp, "_receive_sack_chunk", None)
-    needed = ("_sent_queue", "_flight_size", "_cwnd", "_ssthresh", "_fast_recovery_exit", "_last_sacked_tsn")
+    # aiortc sets ``_ssthresh`` only when the association is set up (INIT / INIT-ACK), so a
+    # transport tuned before it connects (the client's own data channel) has none yet: it is read
+    # when a SACK arrives, which can only happen after that.
+    needed = ("_sent_queue", "_flight_size", "_cwnd", "_fast_recovery_exit", "_last_sacked_tsn")
     if original is None or not all(hasattr(sctp, a) for a in needed):
         log.warning("aiortc's SCTP transport changed; slow start is left as it is")
         return False
@@ -231,11 +234,16 @@ def count_acked_bytes_in_slow_start(sctp: RTCSctpTransport, limit_packets: int) 
 
     async def receive_sack_chunk(chunk: SackChunk) -> None:
         cwnd = sctp._cwnd
+        ssthresh = getattr(sctp, "_ssthresh", None)
+        if ssthresh is None and not state.get("_parley_abc_warned"):
+            state["_parley_abc_warned"] = True
+            log.warning("aiortc's SCTP transport changed (no ssthresh); slow start is left as it is")
         if (
-            not chunk.gaps
+            ssthresh is not None
+            and not chunk.gaps
             and sctp._fast_recovery_exit is None
             and sctp._flight_size >= cwnd
-            and cwnd <= sctp._ssthresh
+            and cwnd <= ssthresh
             and not uint32_gt(sctp._last_sacked_tsn, chunk.cumulative_tsn)
         ):
             acked = 0
@@ -244,7 +252,7 @@ def count_acked_bytes_in_slow_start(sctp: RTCSctpTransport, limit_packets: int) 
                     break
                 if not sent._acked:
                     acked += sent._book_size
-            grown = min(cwnd + min(acked, state["_parley_abc_limit"]), max(cwnd, sctp._ssthresh))
+            grown = min(cwnd + min(acked, state["_parley_abc_limit"]), max(cwnd, ssthresh))
             if grown > cwnd + USERDATA_MAX_LENGTH:
                 sctp._cwnd = grown
         await original(chunk)
@@ -254,12 +262,32 @@ def count_acked_bytes_in_slow_start(sctp: RTCSctpTransport, limit_packets: int) 
 
 
 def tune_for_files(sctp: RTCSctpTransport) -> None:
-    """Everything above, for a transport that carries files (in either direction)."""
+    """Everything above, for a transport that carries files (in either direction), whether its
+    connection is already up (the relay, when a channel arrives) or not yet (the client's own
+    channel, created before the offer): then the sockets get bigger buffers once ICE has
+    gathered them."""
     delay_sacks(sctp)
     larger_bursts(sctp, SACK_EVERY + AIORTC_BURST)
     count_acked_bytes_in_slow_start(sctp, SACK_EVERY)
     fast_reassembly(sctp)
-    bigger_socket_buffers(sctp)
+    if bigger_socket_buffers(sctp) == 0:
+        _bigger_socket_buffers_once_gathered(sctp)
+
+
+def _bigger_socket_buffers_once_gathered(sctp: RTCSctpTransport) -> None:
+    try:
+        gatherer = sctp.transport.transport.iceGatherer
+    except AttributeError:
+        return
+    if gatherer.state == "completed":
+        return  # gathered, and still no socket: nothing to grow
+
+    def on_state() -> None:
+        if gatherer.state == "completed":
+            gatherer.remove_listener("statechange", on_state)
+            bigger_socket_buffers(sctp)
+
+    gatherer.on("statechange", on_state)
 
 
 def data_channels(sctp: RTCSctpTransport) -> list[RTCDataChannel]:

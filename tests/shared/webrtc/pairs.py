@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from client.engine import peer
 from client.engine.media.sources import SyntheticVideoTrack
@@ -29,13 +30,17 @@ async def connected_pair() -> tuple[Any, Any]:
 
 async def channel_pair(
     link: LossyLink | None = None,
+    before_connect: Callable[[RTCDataChannel], None] | None = None,
 ) -> tuple[RTCPeerConnection, RTCPeerConnection, object, asyncio.Queue[bytes]]:
     """Two peer connections on loopback with a data channel from a to b (through ``link``'s
-    impairers when given)."""
+    impairers when given); ``before_connect(channel)`` runs as soon as the channel exists, before
+    the offer (as the client's own channel is tuned)."""
     peer.use_host_addresses(["127.0.0.1"])
     a = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     b = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channel = a.createDataChannel("parley")
+    if before_connect is not None:
+        before_connect(channel)
     received: asyncio.Queue[bytes] = asyncio.Queue()
     b.on("datachannel", lambda ch: ch.on("message", received.put_nowait))
 

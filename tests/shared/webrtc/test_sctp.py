@@ -11,6 +11,7 @@ from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, DataChunk, InboundStrea
 
 from shared.webrtc.sctp import (
     SACK_EVERY,
+    SOCKET_BUFFER,
     _TailAwareInboundStream,
     bigger_socket_buffers,
     count_acked_bytes_in_slow_start,
@@ -168,6 +169,47 @@ async def test_slow_start_grows_by_the_bytes_acknowledged(counting: bool) -> Non
             assert grown >= 0.3 * payload, grown  # ~32 packets: it doubles every round trip
         else:
             assert grown <= 0.15 * payload, grown  # ~9 packets: one per SACK
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_tuning_set_before_the_connection_applies_once_it_is_up(caplog: pytest.LogCaptureFixture) -> None:
+    """The client tunes its own data channel's transport as soon as the channel exists, before
+    the offer (client/engine/transfers/channel.py), when aiortc has no ``_ssthresh`` yet (it is set
+    by INIT / INIT-ACK) and ICE has no sockets yet. Byte counting must still apply (no "transport
+    changed" warning) and the sockets must still get their bigger buffers."""
+    import socket
+    from pathlib import Path
+
+    caplog.set_level("WARNING", logger="parley.sctp")
+    seen: dict[str, object] = {}
+
+    def tune_early(channel: object) -> None:
+        transport = channel.transport  # type: ignore[attr-defined]
+        seen["ssthresh_before"] = hasattr(transport, "_ssthresh")
+        tune_for_files(transport)
+
+    a, b, channel, received = await _pair(before_connect=tune_early)
+    try:
+        assert seen["ssthresh_before"] is False  # the situation of the client's own channel
+        assert "slow start is left as it is" not in caplog.text
+        delay_sacks(b.sctp)
+        a.sctp._cwnd = 3 * USERDATA_MAX_LENGTH  # back to the initial window, in slow start
+        a.sctp._ssthresh = 64 * 1024 * 1024
+        start = a.sctp._cwnd
+        payload = 100_000
+        messages = [os.urandom(25_000) for _ in range(payload // 25_000)]
+        for message in messages:
+            channel.send(message)
+        assert [await asyncio.wait_for(received.get(), 60) for _ in messages] == messages
+        assert a.sctp._cwnd - start >= 0.3 * payload, a.sctp._cwnd - start  # bytes counted
+        sockets = [p.transport.get_extra_info("socket") for p in a.sctp.transport.transport._connection._protocols]
+        assert sockets
+        cap = int(Path("/proc/sys/net/core/rmem_max").read_text())  # noqa: ASYNC240 (one tiny read)
+        for sock in sockets:  # Linux reports twice what was granted, capped by rmem_max
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= min(2 * SOCKET_BUFFER, 2 * cap)
+        assert "left as it is" not in caplog.text
     finally:
         await a.close()
         await b.close()
