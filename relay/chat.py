@@ -9,12 +9,12 @@ only while it is being delivered; with ``[chat] retention = true`` it is also wr
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 
 from sqlalchemy import delete, or_, select
 
+from relay.chat_numbers import ChatNumbers
 from relay.config import ChatConfig
 from relay.meetings import LiveMeeting, Meetings, Participant
 from relay.peer import Peer, deliver
@@ -34,8 +34,8 @@ class ChatService:
         self.db = db
         self.config = config
         self.clock = clock
-        # Per meeting, so messages of one meeting are numbered (and so ordered) without gaps.
-        self._seq: dict[str, itertools.count[int]] = {}
+        # Per meeting, one at a time, stored: unique and gap-free, also across restarts.
+        self.numbers = ChatNumbers(db, must_store=config.retention)
         self._purged_at = 0.0
 
     def _seated(self, peer: Peer) -> tuple[LiveMeeting, Participant]:
@@ -53,24 +53,22 @@ class ChatService:
             target = meeting.participants.get(req.to)
             if target is None or req.to == me.participant_id:
                 raise NotFound("That person is not in this meeting.")
-        counter = self._seq.get(meeting.meeting_id)
-        if counter is None:
-            counter = self._seq[meeting.meeting_id] = itertools.count(await self._last_seq(meeting.meeting_id) + 1)
-        message = m.ChatMessage(
-            seq=next(counter),
-            meeting_id=meeting.meeting_id,
-            from_participant_id=me.participant_id,
-            from_name=me.display_name,
-            text=text,
-            sent_at=self.clock(),
-            to_participant_id=target.participant_id if target else "",
-            to_name=target.display_name if target else "",
-        )
-        event = m.ChatReceived(message=message)
-        receivers = [target] if target is not None else meeting.others(me.participant_id)
-        deliver([(p.peer, event) for p in receivers if p.peer is not None])
-        if self.config.retention:
-            await self._keep(message, me.user_id, target.user_id if target else "")
+        async with self.numbers.take(meeting.meeting_id) as seq:  # the next message waits for this one
+            message = m.ChatMessage(
+                seq=seq,
+                meeting_id=meeting.meeting_id,
+                from_participant_id=me.participant_id,
+                from_name=me.display_name,
+                text=text,
+                sent_at=self.clock(),
+                to_participant_id=target.participant_id if target else "",
+                to_name=target.display_name if target else "",
+            )
+            event = m.ChatReceived(message=message)
+            receivers = [target] if target is not None else meeting.others(me.participant_id)
+            deliver([(p.peer, event) for p in receivers if p.peer is not None])
+            if self.config.retention:
+                await self._keep(message, me.user_id, target.user_id if target else "")
         return m.ChatSent(id=req.id, message=message)
 
     async def history(self, peer: Peer, req: m.ChatHistory) -> m.Reply:
@@ -99,20 +97,6 @@ class ChatService:
         messages.reverse()
         return m.ChatHistoryList(id=req.id, messages=messages)
 
-    async def _last_seq(self, meeting_id: str) -> int:
-        if not self.config.retention:
-            return 0
-        async with self.db.sessions() as session:
-            row = (
-                await session.execute(
-                    select(ChatRecord.seq)
-                    .where(ChatRecord.meeting_id == meeting_id)
-                    .order_by(ChatRecord.seq.desc())
-                    .limit(1)
-                )
-            ).scalar()
-        return int(row or 0)
-
     async def _keep(self, message: m.ChatMessage, from_user: str, to_user: str) -> None:
         now = self.clock()
         async with self.db.sessions() as session:
@@ -139,7 +123,7 @@ class ChatService:
     def seat_freed(self, meeting_id: str, participant_id: str) -> None:
         meeting = self.meetings.live.get(meeting_id)
         if meeting is None or not meeting.participants:
-            self._seq.pop(meeting_id, None)
+            self.numbers.forget(meeting_id)
 
 
 def _message(r: ChatRecord) -> m.ChatMessage:

@@ -188,6 +188,16 @@ class ChatRecord(Base):
     sent_at: Mapped[float] = mapped_column(Float, index=True)
 
 
+class ChatCounter(Base):
+    """The last chat sequence number a meeting handed out (relay/chat_numbers.py). A counter, no
+    content: kept whether retention is on or not, so numbers stay unique across restarts."""
+
+    __tablename__ = "chat_counters"
+
+    meeting_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # --- uptime records for the availability report (migration 0002_ops) ---------------------------
 
 
