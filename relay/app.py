@@ -85,7 +85,7 @@ class Relay:
         self.recordings = Recordings(self.meetings, self.recording_book, self.states, self.audit, clock)
         self.chat = ChatService(self.meetings, self.db, config.chat, clock)
         self.files = FileRelay(self.meetings, config.files, self.metrics)
-        unmute_policy = UnmutePolicy(self.controls, self.meetings)
+        unmute_policy = UnmutePolicy(self.controls, self.meetings, self.states)
         self.media = MediaRelay(self.meetings, config.media, self.metrics, unmute_policy, self.files)
         handover = Handover(self.controls, self.meetings, self.lobby, self.audit)
         seat_listeners: list[SeatListener] = [self.media, self.chat, self.files, handover, self.recordings, self.states]

@@ -47,6 +47,9 @@ class Controls:
     roles: dict[str, str] = field(default_factory=dict)
     host_override: str = ""
     recorder_user_id: str = ""
+    # user id -> the sources ("mic", "camera") a host or co-host muted, until that person unmutes
+    # them: kept by user id (seats change across a restart) and put back when they take a seat.
+    host_muted: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def host_now(self) -> str:

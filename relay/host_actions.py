@@ -45,21 +45,39 @@ class Persist(Protocol):
     async def save(self, meeting_id: str) -> None: ...
 
 
-class UnmutePolicy:
-    """After "mute all" without allowing unmuting, only hosts and co-hosts may unmute their mic."""
+class PersistSoon(Protocol):
+    def save_soon(self, meeting_id: str) -> None: ...
 
-    def __init__(self, controls: ControlsBook, meetings: Meetings) -> None:
+
+class UnmutePolicy:
+    """After "mute all" without allowing unmuting, only hosts and co-hosts may unmute their mic.
+    An unmute that is allowed lifts the mute a host imposed on that source (it is no longer put
+    back when the person takes a seat again, e.g. after a relay restart)."""
+
+    def __init__(self, controls: ControlsBook, meetings: Meetings, persist: PersistSoon) -> None:
         self.controls = controls
         self.meetings = meetings
+        self.persist = persist
 
     def check_unmute(self, meeting_id: str, participant_id: str, source: str) -> None:
         ctl = self.controls.get(meeting_id)
-        if ctl is None or ctl.unmute_allowed or source != "mic":
+        if ctl is None:
             return
         seat = self.meetings.find(meeting_id, participant_id)
-        if seat is not None and seat.hosting:
-            return
-        raise Forbidden("The host muted everyone and does not allow unmuting yet. Raise your hand to ask.")
+        hosting = seat is not None and seat.hosting
+        if not ctl.unmute_allowed and source == "mic" and not hosting:
+            raise Forbidden("The host muted everyone and does not allow unmuting yet. Raise your hand to ask.")
+        imposed = ctl.host_muted.get(seat.user_id) if seat is not None else None
+        if seat is not None and imposed is not None and source in imposed:
+            imposed.discard(source)
+            if not imposed:
+                del ctl.host_muted[seat.user_id]
+            self.persist.save_soon(meeting_id)
+
+
+def impose_mute(ctl: Controls, seat: Participant, source: str) -> None:
+    """Remember that a host muted ``seat``'s ``source`` (kept by user id, see Controls.host_muted)."""
+    ctl.host_muted.setdefault(seat.user_id, set()).add(source)
 
 
 class Handover:
@@ -184,6 +202,7 @@ class HostActions:
             ctl.unmute_allowed = req.allow_unmute
             for seat in list(meeting.participants.values()):
                 if seat.role == "participant" and seat is not me:
+                    impose_mute(ctl, seat, "mic")
                     await self.muting.set_source_muted(meeting.meeting_id, seat.participant_id, "mic", True)
             return {"allow_unmute": req.allow_unmute}
         elif action == "allow_unmute":
@@ -196,8 +215,10 @@ class HostActions:
         """Actions on one seat; returns the audit detail."""
         meeting_id = meeting.meeting_id
         if action == "mute":
+            impose_mute(ctl, target, "mic")
             await self.muting.set_source_muted(meeting_id, target.participant_id, "mic", True)
         elif action == "stop_video":
+            impose_mute(ctl, target, "camera")
             await self.muting.set_source_muted(meeting_id, target.participant_id, "camera", True)
         elif action in ("ask_unmute", "ask_video"):
             what: Literal["unmute", "start_video"] = "unmute" if action == "ask_unmute" else "start_video"

@@ -5,7 +5,8 @@ Hosts' decisions live in memory while a meeting runs (`relay.controls.Controls`,
 on the seats, the `relay.recording.RecordingBook`). This module copies them to the database after
 every change (one upsert) and puts them back when a meeting is first loaded after a restart:
 co-hosts named in the meeting, people admitted and removed, the lock, "mute all" forbidding
-unmuting, and the recording indicator (who records, since when, whether co-hosts may record).
+unmuting, mutes a host imposed (until the person unmutes), and the recording indicator (who
+records, since when, whether co-hosts may record).
 
 Participant ids change when people come back after a restart, so everything is kept by user id:
 a co-host gets the role again when they take a seat, a host handed over during the meeting is the
@@ -141,6 +142,7 @@ class MeetingStates:
             "recording_by_name": rec.by_name if recorder else "",
             "recording_started_at": rec.started_at if recorder else 0.0,
             "allow_cohost_recording": rec.cohosts_allowed,
+            "host_muted": {user: sorted(sources) for user, sources in ctl.host_muted.items() if sources},
             "updated_at": self.clock(),
         }
 
@@ -209,12 +211,25 @@ class MeetingStates:
                 )
             )
         ctl.recorder_user_id = row.recording_by_user_id
+        ctl.host_muted = {
+            str(user): {s for s in sources if s in ("mic", "camera")}
+            for user, sources in (row.host_muted or {}).items()
+            if isinstance(sources, list)
+        }
 
     def seated(self, ctl: Controls, meeting: LiveMeeting, seat: Participant) -> None:
-        """Someone took a seat: give a saved co-host the role back; a returning recorder's new
-        seat is the recording seat."""
+        """Someone took a seat: give a saved co-host the role back, and the mutes a host imposed
+        (before their media is published, so nothing of it is forwarded); a returning recorder's
+        new seat is the recording seat."""
+        changed = False
         if ctl.roles.get(seat.user_id) == "cohost" and seat.role == "participant":
             seat.role = "cohost"
+            changed = True
+        for source in sorted(ctl.host_muted.get(seat.user_id, ())):
+            if not seat.muted.get(source):
+                seat.muted[source] = True
+                changed = True
+        if changed:
             meeting.seat_updated(seat)
         state = self.recordings.get(meeting.meeting_id)
         if state is not None and state.recording and ctl.recorder_user_id == seat.user_id:

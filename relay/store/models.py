@@ -251,3 +251,5 @@ class MeetingStateRow(Base):
     recording_started_at: Mapped[float] = mapped_column(Float, default=0.0)
     allow_cohost_recording: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[float] = mapped_column(Float)
+    # user id -> sources a host muted (migration 0007_host_mutes)
+    host_muted: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -147,3 +147,64 @@ async def test_a_host_handed_over_stays_host_after_a_restart(tmp_path: Path, mak
             await c[n].close()
     finally:
         relay.stop()
+
+
+async def test_a_host_mute_survives_a_restart_until_the_person_unmutes(tmp_path: Path) -> None:
+    """Alice (host) mutes Bob, whose client keeps sending its microphone (as a headless
+    participant does). After a restart Bob's new seat is muted again before his media comes
+    back, so Carol still hears nothing of him; when Bob unmutes himself the mute is lifted and
+    no longer stored."""
+    from tests.media_fixtures import MEDIA_CONFIG, frames, join, leave
+
+    relay = RunningRelay(tmp_path / "data", MEDIA_CONFIG + "[backup]\ninterval_hours = 0\n", port=free_port()).start()
+    people: dict[str, Any] = {}
+    try:
+        names = {n: relay.add_user(display=n) for n in ("Alice", "Bob", "Carol")}
+        meeting = relay.create_meeting(names["Alice"], "Quiet please")
+        people["Alice"] = await join(relay, names["Alice"], meeting, camera="none", mic="none")
+        people["Bob"] = await join(relay, names["Bob"], meeting, camera="none", mic="synthetic")
+        people["Carol"] = await join(relay, names["Carol"], meeting, camera="none", mic="none")
+        alice, (bob, bob_media), (carol, carol_media) = people["Alice"][0], people["Bob"], people["Carol"]
+        bob_user = bob.user.user_id
+        await wait_until(lambda: frames(carol_media, bob.participant_id, "mic") > 20, 40, "Carol to hear Bob")
+
+        def bob_seat_muted(viewer: Any) -> bool:
+            seat = next((p for p in viewer.participants.values() if p.user_id == bob_user), None)
+            return seat is not None and bool(seat.muted.get("mic"))
+
+        await MeetingDesk(alice).host_action("mute", participant_id=bob.participant_id)
+        await wait_until(lambda: bob_seat_muted(carol), 10, "Carol to see Bob muted")
+        assert bob_media.local_tracks["mic"].muted is False  # Bob's client still sends sound
+
+        back = [expect(c, lambda e: isinstance(e, ev.Reconnected), 60) for c in (alice, bob, carol)]
+        assert relay.stop(signal.SIGTERM) == 0
+        relay.start()
+        await asyncio.gather(*back)
+
+        await wait_until(lambda: bob_seat_muted(carol) and bob_seat_muted(bob), 20, "Bob muted after the restart")
+        bob_now = bob.participant_id
+        await wait_until(
+            lambda: any(i.participant_id == bob_now and i.source == "mic" for i in carol_media.remote.values()),
+            40,
+            "Bob's microphone track to reach Carol again",
+        )
+        before = frames(carol_media, bob_now, "mic")  # counters go on across the restart
+        await asyncio.sleep(1.5)  # 75 frames' worth: a forwarded microphone would show
+        assert frames(carol_media, bob_now, "mic") - before <= 2, "Bob is heard although the host muted him"
+
+        await bob_media.set_muted("mic", False)  # allowed: the host did not forbid unmuting
+        await wait_until(lambda: frames(carol_media, bob_now, "mic") > before + 20, 20, "Carol to hear Bob again")
+        await wait_until(lambda: not bob_seat_muted(carol), 10, "Carol to see Bob unmuted")
+
+        def stored_mutes() -> str:
+            with sqlite3.connect(relay.data_dir / "parley.db") as conn:
+                return str(conn.execute("SELECT host_muted FROM meeting_state").fetchone()[0])
+
+        await wait_until(lambda: stored_mutes() == "{}", 10, "the lifted mute to be stored")
+        for who in ("Carol", "Bob", "Alice"):
+            await leave(*people.pop(who))
+    finally:
+        for client, media in people.values():
+            await media.stop()
+            await client.close()
+        relay.stop()
