@@ -34,7 +34,7 @@ async def _seated(make_client: Any, relay: RunningRelay, meeting: str, display: 
 
 async def _all_send_at_once(chats: list[ChatService], word: str, expected: int) -> None:
     await asyncio.gather(*(chat.send(f"{word} from {name}") for chat, name in zip(chats, NAMES, strict=True)))
-    await wait_until(lambda: all(len(c.messages) == expected for c in chats), 20, f"{expected} messages each")
+    await wait_until(lambda: all(len(c.messages) == expected for c in chats), 40, f"{expected} messages each")
 
 
 def _seen(chat: ChatService) -> list[tuple[int, str]]:
