@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 from client.engine import events as ev
 from client.engine.credentials import TokenStore
+from client.engine.explain import ExplainedError, explain, explain_file_error
 from client.engine.reconnect import Reconnector
 from client.engine.signalling import SignallingClient
 from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, Unauthorized
@@ -123,7 +124,15 @@ class ParleyClient:
         self.user, self.session_id = reply.user, reply.session_id
         self.reconnector.token = reply.token  # in memory for reconnects, remembered or not
         if remember:
-            self.tokens.save(self.server, reply.user.username, reply.token)
+            try:
+                self.tokens.save(self.server, reply.user.username, reply.token)
+            except OSError as exc:  # a full disk, no permission: say so, and sign in nothing half
+                explanation = explain_file_error(exc, str(self.tokens.path))
+                log.warning("could not remember the sign-in: %s", explanation.details)
+                with contextlib.suppress(ParleyError):
+                    await self.request(m.Logout(id=0))
+                self.user = self.session_id = self.reconnector.token = None
+                raise ExplainedError(explanation) from None
         self.emit(ev.SignedIn(user=reply.user))
         return reply.user
 
@@ -321,9 +330,5 @@ class ParleyClient:
 
 
 def describe_error(error: BaseException) -> str:
-    """A sentence for people, whatever went wrong."""
-    if isinstance(error, ParleyError):
-        return error.message
-    if isinstance(error, (OSError, asyncio.TimeoutError)):
-        return "The network failed. Check your connection and try again."
-    return "Something went wrong. Try again; if it keeps happening, tell your administrator."
+    """A sentence for people, whatever went wrong, naming its real cause (client/engine/explain.py)."""
+    return str(explain(error).sentence)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from client.engine.explain import Explanation
 from shared.protocol import messages as m
 
 
@@ -71,7 +72,11 @@ class ServerShutdownAnnounced:
 
 @dataclass(frozen=True)
 class Disconnected:
+    """The connection is gone for good; ``message`` is a sentence for people, ``explanation`` (when
+    known) its cause, translatable sentence and technical details."""
+
     message: str
+    explanation: Explanation | None = None
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,11 @@ class RemoteTrackRemoved:
 
 @dataclass(frozen=True)
 class MediaFailed:
-    """Media could not start or a device failed; ``message`` is a sentence for people."""
+    """Media could not start or a device failed; ``message`` is a sentence for people,
+    ``explanation`` (when given) its cause, translatable sentence and technical details."""
 
     message: str
+    explanation: Explanation | None = None
 
 
 # --- lobby, host controls, length limit, maintenance (client/engine/meetings.py) ---------------

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from client.engine import events as ev
+from client.engine import explain as ex
 from shared.errors import Forbidden, NotFound, ParleyError, Unauthorized
 from shared.protocol import messages as m
 
@@ -46,6 +47,7 @@ class ReconnectingClient(Protocol):
     """What the reconnector needs of a client (`client.engine.call.ParleyClient` is one)."""
 
     reconnects: int  # how many times the client came back
+    server: str  # host:port
 
     @property
     def meeting(self) -> m.MeetingInfo | None: ...
@@ -99,6 +101,7 @@ class Reconnector:
         backoff = self.backoff_factory()
         floor, self.retry_after = self.retry_after, 0.0
         attempt = 0
+        last_error: BaseException | None = None
         await self._drop_signalling()
         while time.monotonic() - lost_at < self.give_up_after:
             attempt += 1
@@ -120,9 +123,8 @@ class Reconnector:
             except asyncio.CancelledError:
                 raise
             except (ParleyError, OSError, TimeoutError) as exc:
-                log.info(
-                    "reconnect attempt %d failed: %s", attempt, getattr(exc, "message", None) or type(exc).__name__
-                )
+                last_error = exc
+                log.info("reconnect attempt %d failed: %s", attempt, ex.explain(exc).details or ex.technical(exc))
                 await self._drop_signalling()
                 continue
             client.reconnects += 1
@@ -136,7 +138,18 @@ class Reconnector:
             )
             return
         await self._drop_signalling()
-        client.emit(ev.Disconnected(message="The server could not be reached again. Check your connection and rejoin."))
+        explanation = self._gave_up(last_error)
+        client.emit(ev.Disconnected(message=str(explanation.sentence), explanation=explanation))
+
+    def _gave_up(self, last_error: BaseException | None) -> ex.Explanation:
+        """Why the server stayed away, from the last attempt: it stopped (nothing listens, or it
+        drops us), or the network does not reach it."""
+        cause = ex.explain(last_error).cause if last_error is not None else ex.Cause.SERVER_GONE
+        details = ex.explain(last_error).details if last_error is not None else ""
+        if cause in (ex.Cause.NETWORK, ex.Cause.NAME):
+            sentence = ex.Sentence(ex.NETWORK_LOST, (self.client.server,))
+            return ex.Explanation(cause, sentence, details)
+        return ex.Explanation(ex.Cause.SERVER_GONE, ex.Sentence(ex.SERVER_DEAD, (self.client.server,)), details)
 
     async def _attempt(self, meeting_id: str | None) -> bool:
         """One try: connect, resume the session, take the seat back, restart media."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import av
 
+from client.engine import explain as ex
 from client.engine.audio_mix import AUDIO_RATE, AudioMix, mono_s16
 from client.engine.compositor import Compositor, Tile
 from client.engine.mp4_writer import AAC_FRAME, VIDEO_RATE, VIDEO_TIME_BASE, Mp4Writer
@@ -45,7 +46,14 @@ RESERVE_BYTES = 200 * 2**20  # stop while this much is still free
 
 
 class RecordingError(Unavailable):
-    """A recording could not start or continue; the message is for people."""
+    """A recording could not start or continue; the message is for people (with its cause and
+    technical details in ``explanation`` when it comes from one)."""
+
+    def __init__(self, message: str | ex.Explanation) -> None:
+        explanation = message if isinstance(message, ex.Explanation) else None
+        super().__init__(str(explanation.sentence) if explanation else str(message))
+        if explanation is not None:
+            self.explanation = explanation
 
 
 @dataclass
@@ -124,16 +132,17 @@ class MeetingRecorder:
             folder.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(folder).free
         except OSError as exc:
-            raise RecordingError(f"The recordings folder {folder} cannot be used: {exc.strerror or exc}.") from None
+            raise RecordingError(ex.explain_file_error(exc, str(folder))) from None
         if free < self.min_free:
-            raise RecordingError(
-                f"There is not enough free disk space to record ({_mb(free)} free in {folder}; "
-                f"at least {_mb(self.min_free)} is needed)."
-            )
+            sentence = ex.Sentence(ex.RECORDING_NO_SPACE, (_mb(free), str(folder), _mb(self.min_free)))
+            raise RecordingError(ex.Explanation(ex.Cause.DISK_FULL, sentence))
         try:
             self._file = Mp4Writer(self.path, self.width, self.height, self.fps)
-        except (OSError, av.FFmpegError) as exc:
-            raise RecordingError(f"The recording file {self.path} cannot be written: {exc}.") from None
+        except OSError as exc:
+            raise RecordingError(ex.explain_file_error(exc, str(self.path))) from None
+        except av.FFmpegError as exc:
+            sentence = ex.Sentence(ex.FILE_FAILED, (str(self.path),))
+            raise RecordingError(ex.Explanation(ex.Cause.FILE, sentence, ex.technical(exc))) from None
         self.started_at = self.clock()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
@@ -219,7 +228,9 @@ class MeetingRecorder:
             self.stopped_at = end
         except Exception as exc:  # a full disk, an encoder failure: keep what was written
             log.exception("recording failed")
-            self._stopped_by_itself(f"Recording stopped: the file could not be written ({exc}).")
+            full = isinstance(exc, OSError) and ex.explain_file_error(exc).cause is ex.Cause.DISK_FULL
+            template = ex.RECORDING_STOPPED_FULL if full else ex.RECORDING_STOPPED
+            self._stopped_by_itself(str(ex.Sentence(template, (str(self.path),))))
             self.stopped_at = self.clock()
         finally:
             self.stats.cpu_seconds = time.thread_time() - cpu0

@@ -17,6 +17,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from client.engine import explain as ex
 from shared.errors import ParleyError, Unavailable
 from shared.fingerprint import fingerprint_of_der, normalize_fingerprint
 from shared.protocol import messages as m
@@ -39,27 +40,30 @@ class UntrustedCertificate(ParleyError):
     """The server's certificate is not trusted yet; ``fingerprint`` is what it presented."""
 
     def __init__(self, host: str, port: int, fingerprint: str, expected: str | None = None) -> None:
+        server = f"{host}:{port}"
         if expected:
-            message = (
-                f"The certificate of {host}:{port} does not match the one you trusted. It has the "
-                f"fingerprint {fingerprint}, not {expected}. Someone may be intercepting the connection."
-            )
+            sentence = ex.Sentence(ex.CERTIFICATE_CHANGED, (server, fingerprint, expected))
         else:
-            message = (
-                f"The server {host}:{port} presented a certificate that is not signed by a trusted authority. "
-                f"Its SHA-256 fingerprint is {fingerprint}. Trust it only if your administrator gave you "
-                f"the same fingerprint."
-            )
-        super().__init__(message, detail={"fingerprint": fingerprint, "expected": expected})
+            sentence = ex.Sentence(ex.CERTIFICATE_UNTRUSTED, (server, fingerprint))
+        super().__init__(str(sentence), detail={"fingerprint": fingerprint, "expected": expected})
+        self.explanation = ex.Explanation(ex.Cause.CERTIFICATE, sentence, f"certificate SHA-256 {fingerprint}")
         self.host, self.port, self.fingerprint, self.expected = host, port, fingerprint, expected
 
 
 class ServerUnreachable(Unavailable):
-    """The server could not be reached; the message says so in a sentence."""
+    """The server could not be reached; ``explanation`` says why (refused, name, network, TLS)."""
+
+    def __init__(self, explanation: ex.Explanation) -> None:
+        super().__init__(str(explanation.sentence), detail={"cause": explanation.cause.value})
+        self.explanation = explanation
 
 
 class ConnectionLost(Unavailable):
-    """The connection dropped while a request was waiting for its reply."""
+    """The connection dropped while a request was waiting for its reply (or was not there)."""
+
+    def __init__(self, template: str = ex.CONNECTION_LOST) -> None:
+        super().__init__(template)
+        self.explanation = ex.Explanation(ex.Cause.SERVER_GONE, ex.Sentence(template))
 
 
 def _insecure_context() -> ssl.SSLContext:
@@ -71,11 +75,12 @@ def _insecure_context() -> ssl.SSLContext:
     return context
 
 
-def _peer_fingerprint(ws: ClientConnection) -> str:
+def _peer_fingerprint(ws: ClientConnection, server: str) -> str:
     ssl_object = ws.transport.get_extra_info("ssl_object")
     der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
     if not der:
-        raise ServerUnreachable("The server did not present a certificate.")
+        sentence = ex.Sentence(ex.TLS_FAILED, (server,))
+        raise ServerUnreachable(ex.Explanation(ex.Cause.CERTIFICATE, sentence, "no peer certificate"))
     return fingerprint_of_der(der)
 
 
@@ -126,15 +131,15 @@ class SignallingClient:
         except ssl.SSLCertVerificationError:
             raise
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise ServerUnreachable(
-                f"Cannot reach the server {self.host}:{self.port}. Check the address and your network. ({exc})"
-            ) from None
+            explanation = ex.explain_connection(exc, f"{self.host}:{self.port}")
+            log.info("cannot connect to %s:%d (%s): %s", self.host, self.port, explanation.cause, explanation.details)
+            raise ServerUnreachable(explanation) from None
 
     async def connect(self) -> m.HelloOk:
         """Open the websocket, check the certificate, and exchange hello."""
         if self.pinned:
             ws = await self._open(_insecure_context(), None)
-            actual = _peer_fingerprint(ws)
+            actual = _peer_fingerprint(ws, f"{self.host}:{self.port}")
             if actual != self.pinned:
                 await ws.close()
                 raise UntrustedCertificate(self.host, self.port, actual, self.pinned)
@@ -144,10 +149,10 @@ class SignallingClient:
                 ws = await self._open(context, None)
             except ssl.SSLCertVerificationError:
                 probe = await self._open(_insecure_context(), None)
-                actual = _peer_fingerprint(probe)
+                actual = _peer_fingerprint(probe, f"{self.host}:{self.port}")
                 await probe.close()
                 raise UntrustedCertificate(self.host, self.port, actual) from None
-            actual = _peer_fingerprint(ws)
+            actual = _peer_fingerprint(ws, f"{self.host}:{self.port}")
         self.ws = ws
         self.server_fingerprint = actual
         self._reader = asyncio.get_running_loop().create_task(self._read())
@@ -172,11 +177,11 @@ class SignallingClient:
             await self._flush()
         except ConnectionClosed:
             self._waiters.pop(request_id, None)
-            raise ConnectionLost("The connection to the server was lost.") from None
+            raise ConnectionLost() from None
         try:
             reply = await asyncio.wait_for(future, REQUEST_TIMEOUT)
         except TimeoutError:
-            raise Unavailable("The server did not answer in time.") from None
+            raise Unavailable(ex.NO_ANSWER) from None
         finally:
             self._waiters.pop(request_id, None)
         if isinstance(reply, m.Error):
@@ -186,7 +191,7 @@ class SignallingClient:
     async def request(self, request: m.Request) -> m.Reply:
         """Send a request and return its reply; an error reply is raised as its ParleyError."""
         if self.ws is None or self.closed.is_set():
-            raise ConnectionLost("Not connected to the server.")
+            raise ConnectionLost(ex.NOT_CONNECTED)
         return await self._exchange(self.session.send_request(request))
 
     async def send_raw(self, frame: str | bytes) -> None:
@@ -224,7 +229,7 @@ class SignallingClient:
             error = exc
         finally:
             self.closed.set()
-            lost = ConnectionLost("The connection to the server was lost.")
+            lost = ConnectionLost()
             for waiter in self._waiters.values():
                 if not waiter.done():
                     waiter.set_exception(lost)

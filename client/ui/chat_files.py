@@ -19,12 +19,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
 from client.engine import events as ev
-from client.engine.call import ParleyClient, describe_error
+from client.engine.call import ParleyClient
 from client.engine.chat import ChatService
 from client.engine.files import FileService
 from client.ui import tasks
 from client.ui.call import CallView
 from client.ui.context import AppContext
+from client.ui.error_text import error_sentence
 from client.ui.lifetime import alive, listen
 from client.ui.panels import ChatPanel, FilesPanel, OfferDialog
 from shared.e2e import key_fingerprint
@@ -74,7 +75,7 @@ class ChatFilesController(QObject):
         self.chat = ChatService(client)
         self.chat_panel.set_available(True)
         self._people()
-        tasks.start(self.chat.start(), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+        tasks.start(self.chat.start(), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     def _media_started(self) -> None:
         media = getattr(self.ctx.media, "session", None)
@@ -88,7 +89,7 @@ class ChatFilesController(QObject):
         self.files = FileService(self.client, media, download_dir=Path(folder) if folder else None)
         self.files_panel.set_available(True)
         self.files_panel.set_own_fingerprint(key_fingerprint(self.files.keypair.public_bytes))
-        tasks.start(self.files.start(), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+        tasks.start(self.files.start(), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     async def stop(self) -> None:
         """Leaving: stop transfers (partial downloads are removed) and chat."""
@@ -125,7 +126,7 @@ class ChatFilesController(QObject):
         if chat is None:
             return
         to = self.chat_panel.to.recipient()
-        tasks.start(chat.send(text, to), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+        tasks.start(chat.send(text, to), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     def _show_message(self, message: m.ChatMessage, own: bool) -> None:
         when = datetime.fromtimestamp(message.sent_at).strftime("%H:%M")
@@ -145,22 +146,22 @@ class ChatFilesController(QObject):
             self.failed.emit(self.tr("Files can be sent once the call's connection is up."))
             return
         tasks.start(
-            files.send_file(path, [to] if to else None), on_error=lambda exc: self.failed.emit(describe_error(exc))
+            files.send_file(path, [to] if to else None), on_error=lambda exc: self.failed.emit(error_sentence(exc))
         )
 
     def accept(self, transfer_id: str) -> None:
         self._close_dialog(transfer_id)
         if self.files is not None:
-            tasks.start(self.files.accept(transfer_id), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+            tasks.start(self.files.accept(transfer_id), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     def decline(self, transfer_id: str) -> None:
         self._close_dialog(transfer_id)
         if self.files is not None:
-            tasks.start(self.files.decline(transfer_id), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+            tasks.start(self.files.decline(transfer_id), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     def cancel(self, transfer_id: str) -> None:
         if self.files is not None:
-            tasks.start(self.files.cancel(transfer_id), on_error=lambda exc: self.failed.emit(describe_error(exc)))
+            tasks.start(self.files.cancel(transfer_id), on_error=lambda exc: self.failed.emit(error_sentence(exc)))
 
     def _close_dialog(self, transfer_id: str) -> None:
         dialog = self.dialogs.pop(transfer_id, None)

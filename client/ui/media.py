@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from client.engine.call import describe_error
+from client.ui.error_text import error_sentence
 from client.ui.frames import FrameConverter
 
 log = logging.getLogger("parley.ui")
@@ -98,7 +98,7 @@ class MediaService(QObject):
             self.media_failed.emit(self.tr("Audio and video are not available in this version of Parley."))
             return False
         except Exception as exc:
-            self.media_failed.emit(self.tr("Audio and video could not start: {0}").format(describe_error(exc)))
+            self.media_failed.emit(self.tr("Audio and video could not start: {0}").format(error_sentence(exc)))
             return False
         session.add_video_sink(self._remote_frame)
         session.add_local_video_sink(self._local_frame)
@@ -110,7 +110,7 @@ class MediaService(QObject):
                     await session.set_muted(source, True)
         except Exception as exc:
             log.exception("media start failed")
-            self.media_failed.emit(self.tr("Audio and video could not start: {0}").format(describe_error(exc)))
+            self.media_failed.emit(self.tr("Audio and video could not start: {0}").format(error_sentence(exc)))
             with contextlib.suppress(Exception):
                 await session.stop()
             return False
@@ -134,7 +134,7 @@ class MediaService(QObject):
             try:
                 await self.session.set_muted(source, muted)
             except Exception as exc:
-                self.media_failed.emit(describe_error(exc))
+                self.media_failed.emit(error_sentence(exc))
                 # Muting takes effect here even if the relay did not hear it; a refused unmute
                 # (the host forbids it) leaves the source muted: show it so.
                 muted = True
@@ -152,7 +152,7 @@ class MediaService(QObject):
         try:
             await self.session.start_screen_share(monitor)
         except Exception as exc:
-            self.media_failed.emit(self.tr("Screen sharing could not start: {0}").format(describe_error(exc)))
+            self.media_failed.emit(self.tr("Screen sharing could not start: {0}").format(error_sentence(exc)))
             return
         self.sharing = True
         self.screen_share_changed.emit(True)

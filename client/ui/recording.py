@@ -16,9 +16,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QToolButton, QWidget
 
 from client.engine import events as ev
-from client.engine.call import ParleyClient, describe_error
+from client.engine.call import ParleyClient
 from client.engine.recording import SIZES, RecordingService
 from client.ui.context import AppContext
+from client.ui.error_text import error_sentence
 from client.ui.lifetime import listen
 
 log = logging.getLogger("parley.ui.recording")
@@ -158,7 +159,7 @@ class RecordingControls(QObject):
             await work
         except Exception as exc:
             log.info("recording action failed: %s", exc)
-            self.failed.emit(describe_error(exc))
+            self.failed.emit(error_sentence(exc))
         self._refresh()
 
     def _refresh(self) -> None:

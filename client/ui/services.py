@@ -16,38 +16,16 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from client.engine import events as ev
-from client.engine.call import ParleyClient, describe_error
+from client.engine.call import ParleyClient
 from client.engine.credentials import TokenStore
-from shared.errors import BadRequest, Forbidden, ParleyError, RateLimited, Unauthorized
+from client.ui.error_text import error_sentence, event_sentence
+from shared.errors import ParleyError, Unauthorized
 from shared.links import MeetingLink
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.ui")
 
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 10.0)
-
-
-def error_sentence(error: BaseException) -> str:
-    """A translated sentence for the errors people meet at sign-in; the engine's sentence otherwise."""
-    from PySide6.QtCore import QCoreApplication
-
-    from client.engine.signalling import ServerUnreachable, UntrustedCertificate
-
-    if isinstance(error, UntrustedCertificate):
-        return error.message
-    if isinstance(error, Unauthorized) and "password" in error.message.lower():
-        return QCoreApplication.translate("errors", "Wrong user name or password.")
-    if isinstance(error, ServerUnreachable):
-        return QCoreApplication.translate(
-            "errors", "The server cannot be reached. Check the address and your network connection."
-        ) + (f" ({error.message})" if error.message else "")
-    if isinstance(error, BadRequest) and "protocol" in error.message.lower():
-        return QCoreApplication.translate("errors", "This version of Parley cannot talk to the server: {0}").format(
-            error.message
-        )
-    if isinstance(error, (Forbidden, RateLimited, ParleyError)):
-        return error.message
-    return describe_error(error)
 
 
 class SessionService(QObject):
@@ -220,7 +198,7 @@ class SessionService(QObject):
         elif isinstance(event, ev.ServerShutdownAnnounced):
             self.announcement_received.emit(event.message)
         elif isinstance(event, ev.Disconnected):
-            self._on_disconnected(event.message)
+            self._on_disconnected(event_sentence(event))
         elif isinstance(event, ev.Reconnecting):  # the engine reconnects by itself (reconnect.py)
             self.reconnecting.emit(
                 self.tr("The connection to the server was lost. Reconnecting (attempt {0})…").format(event.attempt)
@@ -232,7 +210,7 @@ class SessionService(QObject):
         elif isinstance(event, ev.RemoteTrackRemoved):
             self.remote_track_removed.emit(event.participant_id, event.source)
         elif isinstance(event, ev.MediaFailed):
-            self.media_failed.emit(event.message)
+            self.media_failed.emit(event_sentence(event))
 
     # --- reconnecting --------------------------------------------------------------------
 
@@ -287,7 +265,7 @@ class SessionService(QObject):
                 self.reconnected.emit()
                 return
             except (TimeoutError, ParleyError, OSError) as exc:
-                last_error = describe_error(exc)
+                last_error = error_sentence(exc)
                 log.info("reconnect attempt %d failed: %s", attempt, last_error)
         self.reconnect_failed.emit(
             self.tr("Parley could not reconnect to the server: {0}").format(last_error or self.tr("no answer"))

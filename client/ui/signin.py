@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from client.ui import tasks
 from client.ui.context import AppContext
+from client.ui.error_text import error_details, show_error_on
 from client.ui.resources import app_icon
 from client.ui.services import error_sentence
 
@@ -166,9 +167,9 @@ class SignInView(QWidget):
 
     # --- actions -------------------------------------------------------------------------
 
-    def show_error(self, sentence: str) -> None:
+    def show_error(self, sentence: str, details: str = "") -> None:
         self.status_label.clear()
-        self.error_label.setText(sentence)
+        show_error_on(self.error_label, sentence, details)
         self.error_label.setVisible(bool(sentence))
 
     def set_busy(self, busy: bool, status: str = "") -> None:
@@ -207,7 +208,7 @@ class SignInView(QWidget):
             if isinstance(exc, UntrustedCertificate) and not exc.expected:
                 self._confirm_certificate(server, username, password, exc.fingerprint)
                 return
-            self.show_error(error_sentence(exc))
+            self.show_error(error_sentence(exc), error_details(exc))
 
         tasks.start(
             self.ctx.session.sign_in(server, username, password, remember=remember, fingerprint=fingerprint),
@@ -251,6 +252,6 @@ class SignInView(QWidget):
 
             if isinstance(exc, UntrustedCertificate):
                 return  # asked when the person signs in with a password
-            self.show_error(error_sentence(exc))
+            self.show_error(error_sentence(exc), error_details(exc))
 
         tasks.start(self.ctx.session.resume(server, username, fingerprint=fingerprint), on_done=done, on_error=failed)

@@ -1059,19 +1059,179 @@
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../client/ui/services.py" line="39" />
+        <location filename="../../client/ui/error_text.py" />
         <source>Wrong user name or password.</source>
         <translation>用户名或密码错误。</translation>
     </message>
     <message>
-        <location filename="../../client/ui/services.py" line="41" />
-        <source>The server cannot be reached. Check the address and your network connection.</source>
-        <translation>无法连接到服务器。请检查地址和网络连接。</translation>
-    </message>
-    <message>
-        <location filename="../../client/ui/services.py" line="45" />
+        <location filename="../../client/ui/error_text.py" />
         <source>This version of Parley cannot talk to the server: {0}</source>
         <translation>此版本的 Parley 无法与服务器通信：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The disk is full, so {0} could not be saved. Free some space and try again.</source>
+        <translation>磁盘已满，无法保存 {0}。请释放一些空间后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Parley is not allowed to use {0}. Check its permissions, or choose another folder.</source>
+        <translation>Parley 没有权限使用 {0}。请检查其权限，或选择其他文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>{0} does not exist (any more).</source>
+        <translation>{0} 不存在（或已被删除）。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>{0} could not be read or written.</source>
+        <translation>无法读取或写入 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server {0} refused the connection: Parley is not running there, or the port is wrong. Check the address, or ask your administrator whether the server is up.</source>
+        <translation>服务器 {0} 拒绝了连接：该地址上没有运行 Parley，或端口不正确。请检查地址，或询问管理员服务器是否已启动。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server name {0} could not be found. Check the address and your network connection.</source>
+        <translation>找不到服务器名称 {0}。请检查地址和网络连接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Your network cannot reach the server {0}. Check your network connection.</source>
+        <translation>您的网络无法访问服务器 {0}。请检查网络连接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server {0} did not answer in time. Check your network connection, or try again later.</source>
+        <translation>服务器 {0} 未及时响应。请检查网络连接，或稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>{0} answered, but not as a Parley server. Check the address and port.</source>
+        <translation>{0} 有响应，但它不是 Parley 服务器。请检查地址和端口。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>A secure connection to {0} could not be set up. Ask your administrator to check its certificate.</source>
+        <translation>无法与 {0} 建立安全连接。请让管理员检查其证书。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server {0} presented a certificate that is not signed by a trusted authority. Its SHA-256 fingerprint is {1}. Trust it only if your administrator gave you the same fingerprint.</source>
+        <translation>服务器 {0} 出示的证书未经受信任的机构签名。其 SHA-256 指纹为 {1}。仅当管理员提供给您的指纹与此相同时才信任它。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The certificate of {0} does not match the one you trusted. It has the fingerprint {1}, not {2}. Someone may be intercepting the connection.</source>
+        <translation>{0} 的证书与您信任的证书不一致。其指纹为 {1}，而不是 {2}。可能有人正在拦截此连接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server refused the connection: Parley is not running there, or the port is wrong.</source>
+        <translation>服务器拒绝了连接：该地址上没有运行 Parley，或端口不正确。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Your network cannot reach the server. Check your network connection.</source>
+        <translation>您的网络无法访问服务器。请检查网络连接。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>A secure connection to the server could not be set up. Ask your administrator to check its certificate.</source>
+        <translation>无法与服务器建立安全连接。请让管理员检查其证书。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The connection to the server was lost: it stopped answering.</source>
+        <translation>与服务器的连接已断开：服务器停止了响应。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The connection to the server was lost.</source>
+        <translation>与服务器的连接已断开。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Not connected to the server.</source>
+        <translation>未连接到服务器。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server did not answer in time.</source>
+        <translation>服务器未及时响应。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server {0} stopped answering and could not be reached again: it may have stopped. Rejoin when it is back, or tell your administrator.</source>
+        <translation>服务器 {0} 停止了响应，且无法再次连接：它可能已经停止运行。请在它恢复后重新加入，或告知管理员。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Parley could not reach the server {0} again: your network does not reach it. Check your connection and rejoin.</source>
+        <translation>Parley 无法再次连接服务器 {0}：您的网络无法访问它。请检查网络连接后重新加入。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server did not answer in time. Try again.</source>
+        <translation>服务器未及时响应。请重试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Audio and video from the others could not be received. Parley tries again when the call changes.</source>
+        <translation>无法接收其他人的音频和视频。通话发生变化时 Parley 会重试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Your camera stopped working. The call goes on without your video.</source>
+        <translation>您的摄像头停止工作。通话将在没有您视频的情况下继续。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Your microphone stopped working. The call goes on; others cannot hear you.</source>
+        <translation>您的麦克风停止工作。通话继续，但其他人听不到您的声音。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Screen sharing stopped. The call goes on.</source>
+        <translation>屏幕共享已停止。通话继续。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>There is not enough free disk space to record ({0} free in {1}; at least {2} is needed).</source>
+        <translation>磁盘可用空间不足，无法录制（{1} 中可用 {0}；至少需要 {2}）。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Recording stopped: the disk is full. The recording so far is saved in {0}.</source>
+        <translation>录制已停止：磁盘已满。已录制的内容保存在 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Recording stopped: the file could not be written. The recording so far is saved in {0}.</source>
+        <translation>录制已停止：无法写入文件。已录制的内容保存在 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Something went wrong. Try again; if it keeps happening, tell your administrator.</source>
+        <translation>出现问题。请重试；如果问题持续存在，请告知管理员。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>This computer refused an operation. Try again; if it keeps happening, tell your administrator.</source>
+        <translation>此计算机拒绝了一项操作。请重试；如果问题持续存在，请告知管理员。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/error_text.py" />
+        <source>Details</source>
+        <translation>详细信息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/error_text.py" />
+        <source>Hide details</source>
+        <translation>隐藏详细信息</translation>
     </message>
 </context>
 </TS>

@@ -128,7 +128,7 @@ async def test_ca_signed_certificate_from_config_is_trusted(tmp_path: Path, make
 
 async def test_unreachable_server_is_a_sentence() -> None:
     client = SignallingClient("127.0.0.1", 9, fingerprint="AB" * 32)
-    with pytest.raises(ServerUnreachable, match=r"Cannot reach the server 127\.0\.0\.1:9"):
+    with pytest.raises(ServerUnreachable, match=r"The server 127\.0\.0\.1:9 refused the connection"):
         await client.connect()
 
 

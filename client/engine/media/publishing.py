@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
 from client.engine import peer
+from client.engine.explain import CAMERA_LOST, MIC_LOST, SCREEN_LOST, explain_media
 from client.engine.media.sources import (
     CameraTrack,
     DeviceUnavailable,
@@ -204,10 +205,6 @@ class Publishing:
             return
         self._lost_sources.add(source)
         log.warning("local %s source stopped: %r", source, exc)
-        why = f" ({exc})" if exc is not None and str(exc) else ""
-        sentences = {
-            "camera": f"Your camera stopped working{why}. The call goes on without your video.",
-            "mic": f"Your microphone stopped working{why}. The call goes on; others cannot hear you.",
-            "screen": f"Screen sharing stopped{why}. The call goes on.",
-        }
-        self._emit(ev.MediaFailed(message=sentences.get(source, f"Your {source} stopped working{why}.")))
+        sentences = {"camera": CAMERA_LOST, "mic": MIC_LOST, "screen": SCREEN_LOST}  # the cause is in the log
+        explained = explain_media(sentences.get(source, SCREEN_LOST), exc)
+        self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))

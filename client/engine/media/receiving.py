@@ -20,6 +20,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
 from client.engine import peer
+from client.engine.explain import MEDIA_RECEIVING, explain_media
 from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
 from shared.protocol import messages as m
 from shared.webrtc.receiver import rtp_handler, set_rtp_handler
@@ -74,7 +75,8 @@ class Receiving:
                 if not self.started:
                     return
                 log.exception("subscribe offer %d failed", offer.revision)
-                self._emit(ev.MediaFailed(message=f"Receiving media failed: {exc}"))
+                explained = explain_media(MEDIA_RECEIVING, exc)  # the technical text stays in the log
+                self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
 
     async def _answer(self, offer: m.SubscribeOffer) -> None:
         if self.subscribe_pc is None:
