@@ -33,6 +33,7 @@ LABEL_Y = 240
 MARGIN = 4
 STAGE_SHARE = 0.78  # of the width, for the shared screen; speakers get the rest
 STAGE_SPEAKERS = 4
+TEXT_CACHE = 256  # label sizes kept (name, height)
 
 
 def _even(v: int) -> int:
@@ -73,8 +74,10 @@ class Compositor:
         w, h = self.width, self.height
         self.canvas = np.empty((h * 3 // 2, w), np.uint8)
         self.y, self.u, self.v = _planes(self.canvas, w, h)
-        self._scaled: dict[tuple[str, int, int], tuple[int, tuple[Image, Image, Image]]] = {}
-        self._names: dict[tuple[str, int, int], tuple[Image, Image, Image]] = {}
+        # One entry per tile (its newest scaled frame, its name card at its current size), so a long
+        # meeting with people coming and going and layouts changing holds no more than it shows.
+        self._scaled: dict[str, tuple[int, int, int, tuple[Image, Image, Image]]] = {}
+        self._names: dict[str, tuple[str, int, int, tuple[Image, Image, Image]]] = {}
         self._text: dict[tuple[str, int], tuple[float, int, int, int]] = {}
 
     def compose(self, people: list[Tile], screen: Tile | None = None) -> Image:
@@ -113,10 +116,18 @@ class Compositor:
                 )
         return self.canvas
 
+    @property
+    def tiles_cached(self) -> dict[str, int]:
+        """Per tile key, how many scaled frames and name cards are cached for it (at most 2)."""
+        counts: dict[str, int] = {}
+        for key in [*self._scaled, *self._names]:
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def forget(self, keys: set[str]) -> None:
         """Drop cached tiles of anyone not in ``keys`` (people who left)."""
-        self._scaled = {k: v for k, v in self._scaled.items() if k[0] in keys}
-        self._names = {k: v for k, v in self._names.items() if k[0] in keys}
+        self._scaled = {k: v for k, v in self._scaled.items() if k in keys}
+        self._names = {k: v for k, v in self._names.items() if k in keys}
 
     # --- drawing ---------------------------------------------------------------------------------
 
@@ -150,27 +161,25 @@ class Compositor:
         frame = tile.frame
         scale = min(w / frame.width, h / frame.height)
         tw, th = max(2, _even(int(frame.width * scale))), max(2, _even(int(frame.height * scale)))
-        key = (tile.key, tw, th)
-        cached = self._scaled.get(key)
-        if cached is not None and cached[0] == id(frame):
-            return cached[1]
+        cached = self._scaled.get(tile.key)
+        if cached is not None and cached[:3] == (id(frame), tw, th):
+            return cached[3]
         scaled = frame.reformat(width=tw, height=th, format="yuv420p")
         planes = tuple(
             np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
             for plane, rows, cols in zip(scaled.planes, (th, th // 2, th // 2), (tw, tw // 2, tw // 2), strict=True)
         )
         # The views keep `scaled` alive; the cache holds them until this tile's next frame.
-        self._scaled[key] = (id(frame), planes)  # type: ignore[assignment]
+        self._scaled[tile.key] = (id(frame), tw, th, planes)  # type: ignore[assignment]
         return planes  # type: ignore[return-value]
 
     def _name_tile(self, tile: Tile, w: int, h: int) -> tuple[Image, Image, Image]:
-        key = (tile.key, w, h)
-        cached = self._names.get(key)
-        if cached is not None:
-            return cached
+        name = tile.name or "?"
+        cached = self._names.get(tile.key)
+        if cached is not None and cached[:3] == (name, w, h):
+            return cached[3]
         image = np.empty((h, w, 3), np.uint8)
         image[:] = NAME_TILE
-        name = tile.name or "?"
         scale = max(0.4, min(2.0, h / 180))
         thickness = max(1, int(scale * 2))
         (tw, th), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
@@ -180,7 +189,7 @@ class Compositor:
         org = (max(2, (w - tw) // 2), (h + th) // 2)
         cv2.putText(image, name, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thickness, cv2.LINE_AA)
         planes = _planes(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), w, h)
-        self._names[key] = planes
+        self._names[tile.key] = (name, w, h, planes)
         return planes
 
     def _label(self, name: str, x: int, y: int, w: int, h: int) -> None:
@@ -202,6 +211,8 @@ class Compositor:
         key = (name, h)
         cached = self._text.get(key)
         if cached is None:
+            if len(self._text) >= TEXT_CACHE:  # names and sizes of people long gone
+                self._text.clear()
             scale = max(0.35, min(0.8, h / 300))
             (tw, th), base = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
             cached = self._text[key] = (scale, tw, th, base)

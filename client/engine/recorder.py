@@ -39,6 +39,10 @@ STALE_VIDEO = 1.5  # seconds without a frame before a tile shows the person's na
 # stall drops recording frames. Frames kept per tile for that: 0.2 s at 30 fps and a spare.
 CATCH_UP = 6
 HISTORY = 8
+# A tile whose newest frame is older than this (a share that stopped, a camera turned off, someone
+# who left) lets its frames go; checked every PRUNE_EVERY seconds on the event loop.
+FORGET_AFTER = 5.0
+PRUNE_EVERY = 2.0
 SPEAKING_LEVEL = 0.02
 DISK_CHECK_SECONDS = 1.0
 MIN_FREE_TO_START = 500 * 2**20
@@ -116,6 +120,8 @@ class MeetingRecorder:
         # The newest frames of each (participant, source), with their arrival times.
         self._latest: dict[tuple[str, str], deque[tuple[av.VideoFrame, float]]] = {}
         self._roster: list[tuple[str, str, bool]] = []  # (participant_id, name, camera on)
+        self._roster_version = 0  # the worker lets the compositor forget people when it changes
+        self._pruned_at = 0.0
         self._audio_mix = AudioMix()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -167,7 +173,23 @@ class MeetingRecorder:
         history = self._latest.get(key)
         if history is None:
             history = self._latest[key] = deque(maxlen=HISTORY)
-        history.append((frame, self.clock()))
+        now = self.clock()
+        history.append((frame, now))
+        if now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            self._forget(lambda key, newest: now - newest > FORGET_AFTER)
+
+    @property
+    def tiles_held(self) -> set[tuple[str, str]]:
+        """The (participant, source) tiles whose recent frames are held for the recording."""
+        return set(self._latest)
+
+    def _forget(self, gone: Callable[[tuple[str, str], float], bool]) -> None:
+        """Drop the frames of tiles ``gone(key, newest arrival)`` says are gone (event loop; the
+        worker reads a snapshot of the dict, so it never sees one half removed)."""
+        for key, history in list(self._latest.items()):
+            if not history or gone(key, history[-1][1]):
+                del self._latest[key]
 
     def audio(self, participant_id: str, frame: av.AudioFrame) -> None:
         if self.started_at is None or self._stop.is_set():
@@ -180,6 +202,9 @@ class MeetingRecorder:
     def set_roster(self, roster: list[tuple[str, str, bool]]) -> None:
         """Who is in the meeting, in display order: (participant_id, name, camera on)."""
         self._roster = list(roster)
+        self._roster_version += 1
+        present = {pid for pid, _, _ in roster}
+        self._forget(lambda key, newest: key[0] not in present)
 
     # --- worker ------------------------------------------------------------------------------
 
@@ -188,6 +213,7 @@ class MeetingRecorder:
         if self.yield_to_call:
             _lower_this_threads_priority()
         compositor = Compositor(self.width, self.height)
+        seen_roster = self._roster_version
         period = 1.0 / self.fps
         n = 0
         next_disk_check = 0.0
@@ -207,6 +233,10 @@ class MeetingRecorder:
                     if now - self._last_dropped_log > 5.0:
                         self._last_dropped_log = now
                         log.warning("recording encoder is slow: %d frames dropped so far", self.stats.dropped)
+                if seen_roster != self._roster_version:
+                    seen_roster = self._roster_version
+                    present = [pid for pid, _, _ in self._roster]
+                    compositor.forget({*present, *(f"{pid}/screen" for pid in present)})
                 self._write_video(compositor, n, target)
                 cpu = time.thread_time()
                 self._write_audio(int((now - self.started_at - AUDIO_LATENCY) * AUDIO_RATE))
