@@ -130,15 +130,21 @@ class Connection:
                     continue
                 self.limited_in_a_row = 0
                 self.session.receive_frame(frame)
+                unreadable = ""
                 for event in self.session.events_received():
                     if isinstance(event, RequestReceived):
                         await self._answer(event.request)
                     elif isinstance(event, ProtocolViolation):
                         relay.metrics.protocol_errors.labels(event.code.value).inc()
+                        if event.fatal:
+                            unreadable = event.message
                     elif isinstance(event, HandshakeCompleted):
                         pass
                 self.flush()
-                if self.session.violations > relay.config.limits.max_violations:
+                if unreadable:  # answered above; no well-behaved peer sends such a frame
+                    log.info("closing connection from %s: %s", self.address, unreadable)
+                    self.close(1008, "unreadable frame")
+                elif self.session.violations > relay.config.limits.max_violations:
                     log.info("closing connection from %s after repeated bad frames", self.address)
                     self.close(1008, "too many bad frames")
         except ConnectionClosed:

@@ -15,6 +15,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -65,6 +66,8 @@ class RunningRelay:
         self.port = 0
         self.fingerprint = ""
         self.output: list[str] = []
+        self._log: list[str] = []
+        self._log_reader: threading.Thread | None = None
 
     @property
     def server(self) -> str:
@@ -90,7 +93,20 @@ class RunningRelay:
                 self.fingerprint = line.split(":", 1)[1].strip()
                 break
         assert self.port and self.fingerprint, self.output
+        # Drain the log as it comes, so a chatty relay never blocks on a full pipe.
+        self._log_reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._log_reader.start()
         return self
+
+    def _read_log(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self._log.append(line)
+
+    @property
+    def log(self) -> str:
+        """Everything the relay has written to its log (stderr) so far."""
+        return "".join(self._log)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.proc is None:
@@ -104,6 +120,8 @@ class RunningRelay:
             code = self.proc.wait()
         if self.proc.stdout:
             self.output.extend(self.proc.stdout.readlines())
+        if self._log_reader is not None:
+            self._log_reader.join(5)
         self.proc = None
         return code
 
