@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 from relay.app import Relay
 from relay.config import Config
 from relay.ops import tls
+from relay.ops.private_files import secure_folder
 from relay.ratelimit import TokenBucket
 from relay.store.models import User
 from shared.errors import ParleyError, RateLimited, Unavailable
@@ -229,7 +230,7 @@ class RelayServer:
 
     async def start(self) -> None:
         cfg = self.config
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_folder(cfg.data_dir)
         self.certificate = tls.load_or_create(cfg.data_dir, cfg.server.tls_cert, cfg.server.tls_key, cfg.server.host)
         await self.relay.start()
         self.server = await serve(
