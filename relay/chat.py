@@ -64,11 +64,11 @@ class ChatService:
                 to_participant_id=target.participant_id if target else "",
                 to_name=target.display_name if target else "",
             )
+            if self.config.retention:  # stored first: a message that failed to save reaches nobody
+                await self._keep(message, me.user_id, target.user_id if target else "")
             event = m.ChatReceived(message=message)
             receivers = [target] if target is not None else meeting.others(me.participant_id)
             deliver([(p.peer, event) for p in receivers if p.peer is not None])
-            if self.config.retention:
-                await self._keep(message, me.user_id, target.user_id if target else "")
         return m.ChatSent(id=req.id, message=message)
 
     async def history(self, peer: Peer, req: m.ChatHistory) -> m.Reply:
