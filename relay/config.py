@@ -7,6 +7,7 @@ never silently leaves the default in force. ``docs/admin-guide.md`` documents ev
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,15 @@ class MediaConfig:
     min_video_kbps: int = 150
     # Seconds the relay waits for a subscribe answer before it logs and retries.
     negotiation_timeout: float = 10.0
+    # ICE candidates a client names are addresses the relay sends STUN checks to. Only those in
+    # these networks are used (an IP version with no network listed is refused; multicast,
+    # broadcast, unspecified and reserved addresses never are): narrow it to the ranges your
+    # clients are in. At most `max_ice_candidates` per offer or answer, and at most
+    # `max_ice_pairs` candidate pairs (the client's candidates times the relay's own addresses of
+    # that IP version), RFC 8445 section 6.1.2.5's 100 by default; the rest are dropped.
+    ice_allowed_networks: list[str] = field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
+    max_ice_candidates: int = 100
+    max_ice_pairs: int = 100
 
 
 @dataclass
@@ -219,6 +229,13 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
     if data_dir is not None:
         config.data_dir = Path(data_dir)
+    for network in config.media.ice_allowed_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"[media] ice_allowed_networks: {network!r} is not a network such as 10.0.0.0/8."
+            ) from None
     if config.media.codec not in ("vp8", "h264"):
         raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
     return config

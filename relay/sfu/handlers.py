@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from aiortc import RTCDataChannel
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from relay.config import MediaConfig
 from relay.meetings import Meetings
@@ -81,6 +81,13 @@ class MediaRelay:
         )
         Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
+        self.allowed_networks = sdp.parse_networks(self.config.ice_allowed_networks)
+        self.candidates_refused = Counter(
+            "parley_ice_candidates_refused",
+            "Client ICE candidates the relay will not check, by reason",
+            ["reason"],
+            registry=registry,
+        )
         # Forwarding counts in plain ints; Prometheus sees them once a second and at each scrape.
         metrics.before_render.append(self.flush_counts)
 
@@ -196,7 +203,12 @@ class MediaRelay:
         except Exception:
             log.warning("refused publish offer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
-        kinds = [k for k in sdp.media_kinds(req.sdp) if k in ("audio", "video")]
+        try:
+            kinds = sdp.check_media_lines(req.sdp, self.config.max_tracks_per_publisher)
+        except BadRequest as exc:
+            log.warning("refused publish offer of %s: %s", me.participant_id, exc.message)
+            raise
+        offer = self.screen_candidates(offer, me.participant_id)
         if len(kinds) > self.config.max_tracks_per_publisher:
             log.warning("refused publish offer of %s: %d tracks", me.participant_id, len(kinds))
             raise LimitExceeded(
@@ -245,6 +257,28 @@ class MediaRelay:
             self.renegotiate_others(me.meeting_id, me.participant_id)
         return m.PublishAnswer(id=req.id, sdp=answer)
 
+    def screen_candidates(self, description: str, participant_id: str) -> str:
+        """``description`` with only the ICE candidates the relay will send checks to (item 7)."""
+        local: dict[int, int] = {}
+        for address in ice.host_addresses(True, True):
+            version = 6 if ":" in address else 4
+            local[version] = local.get(version, 0) + 1
+        cfg = self.config
+        kept, screen = sdp.screen_candidates(
+            description, self.allowed_networks, local, cfg.max_ice_candidates, cfg.max_ice_pairs
+        )
+        if screen.outside or screen.over_limit:
+            self.candidates_refused.labels("network").inc(screen.outside)
+            self.candidates_refused.labels("limit").inc(screen.over_limit)
+            log.info(
+                "dropped ICE candidates of %s: %d outside the allowed networks, %d over the limits (%d kept)",
+                participant_id,
+                screen.outside,
+                screen.over_limit,
+                screen.kept,
+            )
+        return kept
+
     async def on_subscribe(self, peer: Peer, req: m.Subscribe) -> m.Reply:
         me = self.participant(peer)
         me.subscribed = True
@@ -259,6 +293,7 @@ class MediaRelay:
         except Exception:
             log.warning("refused subscribe answer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
+        answer = self.screen_candidates(answer, me.participant_id)
         await me.apply_answer(answer, req.revision)
         return m.Ok(id=req.id)
 

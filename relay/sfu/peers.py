@@ -90,8 +90,11 @@ class MediaParticipant:
                 set_transceiver_codecs(transceiver, kept)
             if transceiver.mid is not None and transceiver.direction != "inactive":
                 receivers[transceiver.mid] = transceiver.receiver
-        answer = await pc.createAnswer()
-        await pc.setLocalDescription(answer)
+        try:
+            answer = await pc.createAnswer()
+            await pc.setLocalDescription(answer)
+        except Exception as exc:  # an offer aiortc took but cannot answer is still the offer's fault
+            raise BadRequest(f"The publish offer could not be answered: {exc}") from None
         return pc.localDescription.sdp, receivers
 
     def _publish_channel(self, channel: RTCDataChannel) -> None:
