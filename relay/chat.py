@@ -22,6 +22,7 @@ from relay.store.db import Database
 from relay.store.models import ChatRecord
 from shared.errors import BadRequest, NotFound
 from shared.protocol import messages as m
+from shared.text import clean_line
 
 log = logging.getLogger("parley.relay.chat")
 
@@ -43,7 +44,7 @@ class ChatService:
 
     async def send(self, peer: Peer, req: m.SendChat) -> m.Reply:
         meeting, me = self._seated(peer)
-        text = req.text.strip()
+        text = clean_line(req.text)  # one line: a message cannot pass for another line or sender
         if not text:
             raise BadRequest("The message is empty.")
         if len(text) > self.config.max_message_chars:
