@@ -127,6 +127,11 @@ class FilesConfig:
     relay_bytes_per_second: int = 64 * 1024**2
     # Seconds a transfer whose sender or recipients all vanished is kept for them to resume.
     resume_seconds: float = 120.0
+    # Data channel frames that belong to no transfer of the sender (junk: malformed, unknown or
+    # someone else's transfer) a participant may send, per second and in a burst; beyond that the
+    # relay closes their data channel (its SCTP association) for the rest of the seat.
+    junk_frames_per_second: float = 20.0
+    junk_frame_burst: int = 200
 
 
 @dataclass
