@@ -99,6 +99,15 @@ class MediaConfig:
     # clients are in. At most `max_ice_candidates` per offer or answer, and at most
     # `max_ice_pairs` candidate pairs (the client's candidates times the relay's own addresses of
     # that IP version), RFC 8445 section 6.1.2.5's 100 by default; the rest are dropped.
+    # Hard ceilings per published stream in kbit/s (0: none), enforced on the packet path: over
+    # it packets are dropped (subscribers restart at a keyframe, which is asked for); a stream
+    # still over it after `ceiling_cutoff_seconds` of dropping is cut off, and its publisher told.
+    video_ceiling_kbps: int = 6000
+    audio_ceiling_kbps: int = 512
+    ceiling_cutoff_seconds: float = 10.0
+    # What one subscriber may receive over all its streams, in kbit/s (0: no budget). Video over
+    # it is dropped for that subscriber alone (it restarts at a keyframe); audio goes first.
+    subscriber_egress_kbps: int = 50000
     ice_allowed_networks: list[str] = field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
     max_ice_candidates: int = 100
     max_ice_pairs: int = 100
