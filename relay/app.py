@@ -179,6 +179,7 @@ class Relay:
     async def start(self) -> None:
         secure_folder(self.config.data_dir)  # 0700, its files 0600, whatever the umask
         await self.db.migrate()
+        secure_folder(self.config.data_dir)  # and the database files the migration created
         await self.ops.start()
         await self.sessions.start(self.background)
         await self.maintenance.start()

@@ -140,6 +140,7 @@ def create_backup(
     info = BackupInfo(name, data, fmt, created, data.stat().st_size, digest, revisions, scheduled, __version__)
     _write_atomically(folder / f"{name}.sha256", f"{digest}  {data.name}\n")
     _write_atomically(folder / f"{name}.json", json.dumps(info.to_json(), indent=2))
+    secure_folder(folder)  # what was just written, whatever the umask of the process
     return info
 
 

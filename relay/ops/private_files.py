@@ -3,9 +3,10 @@
 The data folder holds password hashes, sessions, retained chat, the audit log, the TLS key and
 backups. systemd's unit sets ``UMask=0077``; a relay started by hand or by another supervisor
 under the usual 022 would leave all of that readable by every user of the machine. So the relay
-sets its own umask (files it creates from now on: 0600, folders 0700) and tightens what an older
-version or a restore left behind. SQLite gives its WAL and shared-memory files the database
-file's mode, so a 0600 database keeps them 0600 too.
+sets its own umask at its entry point (`relay.cli.main`: files it creates from then on are 0600,
+folders 0700) and tightens what is in its folders when it opens them and after it wrote to them
+(also for a relay run inside another program, whose umask it leaves alone). SQLite gives its WAL
+and shared-memory files the database file's mode, so a 0600 database keeps them 0600 too.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ def keep_private() -> None:
 
 def secure_folder(folder: Path) -> None:
     """Create ``folder`` (0700) if needed and make it and everything in it private to this user."""
-    keep_private()
     folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     _tighten(folder, FOLDER_MODE)
     for root, dirs, files in os.walk(folder):
