@@ -74,3 +74,52 @@ def test_a_typo_in_the_allowed_networks_is_refused_at_start(tmp_path: Path) -> N
     config.write_text('[media]\nice_allowed_networks = ["10.0.0.0/8"]\nvideo_ceiling_kbps = 3000\n')
     loaded = load_config(config)
     assert loaded.media.ice_allowed_networks == ["10.0.0.0/8"] and loaded.media.video_ceiling_kbps == 3000
+
+
+async def test_forwarding_over_the_ceiling_drops_asks_for_a_keyframe_then_cuts_off() -> None:
+    """The packet path itself (relay/sfu/forwarding.py with the stand-ins of shared.webrtc.fakes):
+    drop, then every subscriber waits for a keyframe and one is asked for, then cut off, once."""
+    import os
+    import socket
+    import time
+    from types import SimpleNamespace
+
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+    from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+    from relay.sfu import forwarding
+    from shared.webrtc import fakes
+
+    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    cut: list[object] = []
+    track = forwarding.PublishedTrack(
+        "p",
+        "camera",
+        "video",
+        fakes.publish_receiver([codec], HeaderExtensionsMap()),
+        codec="vp8",
+        pli_interval=0.0,
+        ceiling=Ceiling(400, cutoff_seconds=0.3, now=time.monotonic()),  # 50,000 bytes per second
+        on_cut_off=cut.append,
+    )
+    sender, udp = await fakes.subscribe_sender(1000, 2000, sink.getsockname())
+    slot = forwarding.Slot("s", "video", sender, SimpleNamespace(mid="0"))
+    slot.configure(RTCRtpSendParameters(codecs=[codec]))
+    slot.bind(track)
+    try:
+        seq = 0
+        deadline = time.monotonic() + 5
+        while not cut and time.monotonic() < deadline:
+            seq += 1
+            packet = RtpPacket(payload_type=96, sequence_number=seq & 0xFFFF, timestamp=seq * 3000, ssrc=42)
+            packet.payload = bytes([0x10, 0x00]) + os.urandom(1100)  # keyframe starts, ~9 MB/s offered
+            await track.forward(packet, None)
+            if track.ceiling is not None and track.ceiling.dropped == 1:
+                assert slot.need_keyframe and track.plis_sent >= 1  # dropped, then a keyframe asked for
+        assert cut == [track], "a publisher that stays over its ceiling is cut off, once"
+        assert track.ceiling is not None and track.ceiling.dropped > 0 and slot.sent_packets > 0
+    finally:
+        udp.close()
+        sink.close()
