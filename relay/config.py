@@ -243,6 +243,8 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
     if data_dir is not None:
         config.data_dir = Path(data_dir)
+    if config.media.codec not in ("vp8", "h264"):
+        raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
     for network in config.media.ice_allowed_networks:
         try:
             ipaddress.ip_network(network, strict=False)
@@ -250,6 +252,4 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             raise ConfigError(
                 f"[media] ice_allowed_networks: {network!r} is not a network such as 10.0.0.0/8."
             ) from None
-    if config.media.codec not in ("vp8", "h264"):
-        raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
     return config

@@ -62,12 +62,12 @@ class RunningRelay:
             self.config_path = data_dir.parent / f"{data_dir.name}.toml"
             self.config_path.write_text(config_text)
         self.requested_port = port
+        self._log: list[str] = []
+        self._log_reader: threading.Thread | None = None
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.fingerprint = ""
         self.output: list[str] = []
-        self._log: list[str] = []
-        self._log_reader: threading.Thread | None = None
 
     @property
     def server(self) -> str:
@@ -81,11 +81,15 @@ class RunningRelay:
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
         )
         assert self.proc.stdout is not None
+        # Drain the log as it comes, so a chatty relay never blocks on a full pipe.
+        self._log_reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._log_reader.start()
         for _ in range(5):
             line = self.proc.stdout.readline()
             if not line:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise AssertionError(f"relay did not start: {err}")
+                self.proc.wait(10)
+                self._log_reader.join(5)
+                raise AssertionError(f"relay did not start: {self.log}")
             self.output.append(line)
             if line.startswith("listening on wss://"):
                 self.port = int(line.rsplit(":", 1)[1])
@@ -93,20 +97,7 @@ class RunningRelay:
                 self.fingerprint = line.split(":", 1)[1].strip()
                 break
         assert self.port and self.fingerprint, self.output
-        # Drain the log as it comes, so a chatty relay never blocks on a full pipe.
-        self._log_reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
-        self._log_reader.start()
         return self
-
-    def _read_log(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            self._log.append(line)
-
-    @property
-    def log(self) -> str:
-        """Everything the relay has written to its log (stderr) so far."""
-        return "".join(self._log)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.proc is None:
@@ -124,6 +115,16 @@ class RunningRelay:
             self._log_reader.join(5)
         self.proc = None
         return code
+
+    def _read_log(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self._log.append(line)
+
+    @property
+    def log(self) -> str:
+        """Everything the relay has written to its log (stderr) so far."""
+        return "".join(self._log)
 
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         extra = ["--config", str(self.config_path)] if self.config_path else []
