@@ -252,4 +252,10 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             raise ConfigError(
                 f"[media] ice_allowed_networks: {network!r} is not a network such as 10.0.0.0/8."
             ) from None
+    media = config.media
+    if 0 < media.video_ceiling_kbps < media.max_video_kbps:
+        raise ConfigError(
+            f"[media] video_ceiling_kbps ({media.video_ceiling_kbps}) is below max_video_kbps "
+            f"({media.max_video_kbps}): publishers that do as the relay asks would be cut off."
+        )
     return config

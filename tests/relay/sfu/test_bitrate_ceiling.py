@@ -67,7 +67,8 @@ async def _mallory(relay: Any, name: str, meeting: str, size: int) -> tuple[Any,
 
 
 async def test_publisher_over_its_ceiling_is_dropped_then_cut_off_with_a_sentence(tmp_path: Any) -> None:
-    relay = start_media_relay(tmp_path, "video_ceiling_kbps = 800\nceiling_cutoff_seconds = 2.0\n")
+    config = "max_video_kbps = 600\nvideo_ceiling_kbps = 800\nceiling_cutoff_seconds = 2.0\n"
+    relay = start_media_relay(tmp_path, config)
     try:
         names = [relay.add_user(display=d) for d in ("Alice", "Bob", "Mallory")]
         meeting = relay.create_meeting(names[0])

@@ -73,6 +73,11 @@ def test_a_typo_in_the_allowed_networks_is_refused_at_start(tmp_path: Path) -> N
         load_config(config)
     config.write_text('[media]\nice_allowed_networks = ["10.0.0.0/8"]\nvideo_ceiling_kbps = 3000\n')
     loaded = load_config(config)
+    config.write_text("[media]\nmax_video_kbps = 2500\nvideo_ceiling_kbps = 2000\n")
+    with pytest.raises(ConfigError, match="video_ceiling_kbps"):
+        load_config(config)
+    config.write_text('[media]\nice_allowed_networks = ["10.0.0.0/8"]\nvideo_ceiling_kbps = 3000\n')
+    loaded = load_config(config)
     assert loaded.media.ice_allowed_networks == ["10.0.0.0/8"] and loaded.media.video_ceiling_kbps == 3000
 
 
