@@ -8,7 +8,11 @@ figure covers extension translation, header rewrite, NACK history, SRTP protect 
 ``sendto`` (kernel included), but not ingress (SRTP unprotect, parse) or RTCP/ICE upkeep: see
 relay_fanout.py.
 
-    .venv/bin/python bench/forwarding_micro.py [--subscribers 11] [--packets 20000]
+With ``--limits`` (the default) the stream has a bitrate ceiling and every slot an egress budget
+(relay/sfu/budgets.py), set high enough that nothing is dropped: the figure includes their cost.
+``--no-limits`` leaves them out, for comparison.
+
+    .venv/bin/python bench/forwarding_micro.py [--subscribers 11] [--packets 20000] [--no-limits]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,7 +37,7 @@ from aiortc.rtcrtpparameters import (
 )
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
-from relay.sfu import forwarding
+from relay.sfu import budgets, forwarding
 from shared.webrtc import fakes
 
 CODEC = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
@@ -42,14 +47,18 @@ EXTENSIONS = [
 ]
 
 
-async def run(subscribers: int, count: int) -> dict[str, Any]:
+UNLIMITED_KBPS = 10**9  # a ceiling and budgets that cost what they cost but never drop here
+
+
+async def run(subscribers: int, count: int, limits: bool = True) -> dict[str, Any]:
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     sink.setblocking(False)
     pub_map = HeaderExtensionsMap()
     pub_map.configure(RTCRtpSendParameters(headerExtensions=EXTENSIONS))
     receiver = fakes.publish_receiver([CODEC], pub_map)
-    track = forwarding.PublishedTrack("p", "camera", "video", receiver, codec="vp8", pli_interval=1.0)
+    ceiling = budgets.Ceiling(UNLIMITED_KBPS, 10.0, time.monotonic()) if limits else None
+    track = forwarding.PublishedTrack("p", "camera", "video", receiver, codec="vp8", pli_interval=1.0, ceiling=ceiling)
     transports = []
     for i in range(subscribers):
         sender, udp = await fakes.subscribe_sender(1000 + i, 2000 + i, sink.getsockname())
@@ -57,6 +66,8 @@ async def run(subscribers: int, count: int) -> dict[str, Any]:
         slot = forwarding.Slot("s", "video", sender, SimpleNamespace(mid=str(i)))
         slot.configure(RTCRtpSendParameters(codecs=[CODEC], headerExtensions=EXTENSIONS))
         slot.bind(track)
+        if limits:
+            slot.budget = budgets.EgressBudget(UNLIMITED_KBPS, time.monotonic())
     payload = os.urandom(1100)
     packets = []
     for seq in range(count):
@@ -86,6 +97,7 @@ async def run(subscribers: int, count: int) -> dict[str, Any]:
     return {
         "benchmark": "forwarding_micro",
         "subscribers": subscribers,
+        "limits": limits,
         "forwarded_packets": sent,
         "cpu_us_per_forwarded_packet": round((user1 - user0 + sys1 - sys0) * 1e6 / sent, 2),
         "system_cpu_us_per_forwarded_packet": round((sys1 - sys0) * 1e6 / sent, 2),
@@ -97,8 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=11)
     parser.add_argument("--packets", type=int, default=20000)
+    parser.add_argument("--limits", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.subscribers, args.packets)), indent=2))
+    print(json.dumps(asyncio.run(run(args.subscribers, args.packets, args.limits)), indent=2))
 
 
 if __name__ == "__main__":

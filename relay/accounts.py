@@ -23,6 +23,7 @@ from relay.store.db import Database
 from relay.store.models import AdminEvent, AuditEntry, LoginThrottle, Session, User
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 from shared.limits import MAX_DISPLAY_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
+from shared.text import clean_line
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _hasher = PasswordHasher()  # argon2id, the library's recommended parameters
@@ -77,7 +78,7 @@ class Accounts:
     async def add_user(self, username: str, password: str, display_name: str = "", actor: str = "admin") -> User:
         name = validate_username(username)
         validate_password(password)
-        display = (display_name or name).strip()[:MAX_DISPLAY_NAME_LENGTH]
+        display = (clean_line(display_name) or name)[:MAX_DISPLAY_NAME_LENGTH]
         password_hash = await asyncio.to_thread(_hasher.hash, password)
         now = self.clock()
         async with self.db.sessions() as s, s.begin():

@@ -33,6 +33,7 @@ from relay.maintenance import Maintenance, MaintenanceWindows
 from relay.meeting_state import MeetingStates
 from relay.meetings import Meetings
 from relay.ops.metrics import RelayMetrics
+from relay.ops.private_files import secure_folder
 from relay.ops.uptime import Operations, disk_full
 from relay.peer import Peer, Peers
 from relay.recording import RecordingBook, Recordings
@@ -176,8 +177,9 @@ class Relay:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_folder(self.config.data_dir)  # 0700, its files 0600, whatever the umask
         await self.db.migrate()
+        secure_folder(self.config.data_dir)  # and the database files the migration created
         await self.ops.start()
         await self.sessions.start(self.background)
         await self.maintenance.start()

@@ -22,6 +22,7 @@ from relay.store.db import Database
 from relay.store.models import ChatRecord
 from shared.errors import BadRequest, NotFound
 from shared.protocol import messages as m
+from shared.text import clean_line
 
 log = logging.getLogger("parley.relay.chat")
 
@@ -43,7 +44,7 @@ class ChatService:
 
     async def send(self, peer: Peer, req: m.SendChat) -> m.Reply:
         meeting, me = self._seated(peer)
-        text = req.text.strip()
+        text = clean_line(req.text)  # one line: a message cannot pass for another line or sender
         if not text:
             raise BadRequest("The message is empty.")
         if len(text) > self.config.max_message_chars:
@@ -64,11 +65,11 @@ class ChatService:
                 to_participant_id=target.participant_id if target else "",
                 to_name=target.display_name if target else "",
             )
+            if self.config.retention:  # stored first: a message that failed to save reaches nobody
+                await self._keep(message, me.user_id, target.user_id if target else "")
             event = m.ChatReceived(message=message)
             receivers = [target] if target is not None else meeting.others(me.participant_id)
             deliver([(p.peer, event) for p in receivers if p.peer is not None])
-            if self.config.retention:
-                await self._keep(message, me.user_id, target.user_id if target else "")
         return m.ChatSent(id=req.id, message=message)
 
     async def history(self, peer: Peer, req: m.ChatHistory) -> m.Reply:

@@ -18,6 +18,7 @@ from typing import Any
 from relay.admin_cli import register as register_admin
 from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin
 from relay.config import ConfigError
+from relay.ops.private_files import keep_private
 from relay.ops_cli import register as register_ops
 from relay.store.models import User
 from shared.errors import ParleyError
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_private()  # every command: the data folder's files are 0600 whatever the umask
     try:
         result: int = args.func(args)
         return result

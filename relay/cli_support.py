@@ -20,6 +20,7 @@ from relay.config import Config, load_config
 from relay.links import Links
 from relay.maintenance import MaintenanceWindows
 from relay.meetings import Meetings
+from relay.ops.private_files import secure_folder
 from relay.rooms import Rooms
 from relay.store.db import Database
 from shared.errors import ParleyError
@@ -79,7 +80,7 @@ def with_admin(args: argparse.Namespace, work: Callable[[Admin], Awaitable[int]]
     config = config_of(args)
 
     async def main() -> int:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_folder(config.data_dir)
         db = Database(config.database_url)
         try:
             await db.migrate()

@@ -7,6 +7,7 @@ never silently leaves the default in force. ``docs/admin-guide.md`` documents ev
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,24 @@ class MediaConfig:
     min_video_kbps: int = 150
     # Seconds the relay waits for a subscribe answer before it logs and retries.
     negotiation_timeout: float = 10.0
+    # ICE candidates a client names are addresses the relay sends STUN checks to. Only those in
+    # these networks are used (an IP version with no network listed is refused; multicast,
+    # broadcast, unspecified and reserved addresses never are): narrow it to the ranges your
+    # clients are in. At most `max_ice_candidates` per offer or answer, and at most
+    # `max_ice_pairs` candidate pairs (the client's candidates times the relay's own addresses of
+    # that IP version), RFC 8445 section 6.1.2.5's 100 by default; the rest are dropped.
+    # Hard ceilings per published stream in kbit/s (0: none), enforced on the packet path: over
+    # it packets are dropped (subscribers restart at a keyframe, which is asked for); a stream
+    # still over it after `ceiling_cutoff_seconds` of dropping is cut off, and its publisher told.
+    video_ceiling_kbps: int = 6000
+    audio_ceiling_kbps: int = 512
+    ceiling_cutoff_seconds: float = 10.0
+    # What one subscriber may receive over all its streams, in kbit/s (0: no budget). Video over
+    # it is dropped for that subscriber alone (it restarts at a keyframe); audio goes first.
+    subscriber_egress_kbps: int = 50000
+    ice_allowed_networks: list[str] = field(default_factory=lambda: ["0.0.0.0/0", "::/0"])
+    max_ice_candidates: int = 100
+    max_ice_pairs: int = 100
 
 
 @dataclass
@@ -117,6 +136,11 @@ class FilesConfig:
     relay_bytes_per_second: int = 64 * 1024**2
     # Seconds a transfer whose sender or recipients all vanished is kept for them to resume.
     resume_seconds: float = 120.0
+    # Data channel frames that belong to no transfer of the sender (junk: malformed, unknown or
+    # someone else's transfer) a participant may send, per second and in a burst; beyond that the
+    # relay closes their data channel (its SCTP association) for the rest of the seat.
+    junk_frames_per_second: float = 20.0
+    junk_frame_burst: int = 200
 
 
 @dataclass
@@ -221,4 +245,17 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
         config.data_dir = Path(data_dir)
     if config.media.codec not in ("vp8", "h264"):
         raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
+    for network in config.media.ice_allowed_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"[media] ice_allowed_networks: {network!r} is not a network such as 10.0.0.0/8."
+            ) from None
+    media = config.media
+    if 0 < media.video_ceiling_kbps < media.max_video_kbps:
+        raise ConfigError(
+            f"[media] video_ceiling_kbps ({media.video_ceiling_kbps}) is below max_video_kbps "
+            f"({media.max_video_kbps}): publishers that do as the relay asks would be cut off."
+        )
     return config

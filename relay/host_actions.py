@@ -14,10 +14,12 @@ from relay.audit import Audit
 from relay.controls import Controls, ControlsBook
 from relay.lobby import Lobby
 from relay.meetings import LiveMeeting, Meetings, Participant
+from relay.names import check_distinct
 from relay.peer import Peer, send_soon, user_of
 from shared.errors import BadRequest, Forbidden, NotFound
 from shared.limits import MAX_DISPLAY_NAME_LENGTH
 from shared.protocol import messages as m
+from shared.text import clean_line
 
 HOST_ONLY = {"make_host", "make_cohost", "make_participant", "end"}
 NEEDS_SEAT = {"mute", "ask_unmute", "ask_video", "stop_video", "remove", "rename", "make_host", "make_cohost"}
@@ -234,9 +236,10 @@ class HostActions:
                 target.peer.send_event(m.RemovedFromMeeting(meeting_id=meeting_id, message=message))
             self.seats.remove(meeting_id, target)
         elif action == "rename":
-            name = " ".join(req.display_name.split())
+            name = clean_line(req.display_name)  # no bidi, zero-width, control characters or breaks
             if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
                 raise BadRequest(f"A name must have 1 to {MAX_DISPLAY_NAME_LENGTH} characters.")
+            check_distinct(name, [p.display_name for p in meeting.participants.values() if p is not target])
             target.display_name = name
             meeting.seat_updated(target)
         elif action == "make_host":

@@ -16,6 +16,7 @@ from relay.peer import Peer, Peers, send_soon
 from relay.store.models import User
 from shared.errors import BadRequest, LimitExceeded
 from shared.protocol import messages as m
+from shared.text import clean_line
 
 
 class Lobby:
@@ -50,7 +51,7 @@ class Lobby:
         entry = m.LobbyEntry(
             user_id=user.id,
             username=user.username,
-            display_name=user.display_name,
+            display_name=clean_line(user.display_name) or user.username,
             since=self.clock(),
             removed_before=removed,
         )

@@ -20,6 +20,7 @@ from relay.store.models import AuditEntry, Meeting, User
 from shared.errors import BadRequest, Conflict, LimitExceeded, NotFound
 from shared.limits import MAX_TITLE_LENGTH
 from shared.protocol import messages as m
+from shared.text import clean_line
 
 
 @dataclass
@@ -183,7 +184,7 @@ class Meetings:
         participant = Participant(
             participant_id=secrets.token_hex(6),
             user_id=user.id,
-            display_name=user.display_name,
+            display_name=clean_line(user.display_name) or user.username,
             role=role,
             peer=peer,
             joined_at=self.clock(),

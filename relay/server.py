@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 from relay.app import Relay
 from relay.config import Config
 from relay.ops import tls
+from relay.ops.private_files import secure_folder
 from relay.ratelimit import TokenBucket
 from relay.store.models import User
 from shared.errors import ParleyError, RateLimited, Unavailable
@@ -130,15 +131,21 @@ class Connection:
                     continue
                 self.limited_in_a_row = 0
                 self.session.receive_frame(frame)
+                unreadable = ""
                 for event in self.session.events_received():
                     if isinstance(event, RequestReceived):
                         await self._answer(event.request)
                     elif isinstance(event, ProtocolViolation):
                         relay.metrics.protocol_errors.labels(event.code.value).inc()
+                        if event.fatal:
+                            unreadable = event.message
                     elif isinstance(event, HandshakeCompleted):
                         pass
                 self.flush()
-                if self.session.violations > relay.config.limits.max_violations:
+                if unreadable:  # answered above; no well-behaved peer sends such a frame
+                    log.info("closing connection from %s: %s", self.address, unreadable)
+                    self.close(1008, "unreadable frame")
+                elif self.session.violations > relay.config.limits.max_violations:
                     log.info("closing connection from %s after repeated bad frames", self.address)
                     self.close(1008, "too many bad frames")
         except ConnectionClosed:
@@ -223,7 +230,7 @@ class RelayServer:
 
     async def start(self) -> None:
         cfg = self.config
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_folder(cfg.data_dir)
         self.certificate = tls.load_or_create(cfg.data_dir, cfg.server.tls_cert, cfg.server.tls_key, cfg.server.host)
         await self.relay.start()
         self.server = await serve(

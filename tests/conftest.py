@@ -15,6 +15,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -61,6 +62,8 @@ class RunningRelay:
             self.config_path = data_dir.parent / f"{data_dir.name}.toml"
             self.config_path.write_text(config_text)
         self.requested_port = port
+        self._log: list[str] = []
+        self._log_reader: threading.Thread | None = None
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.fingerprint = ""
@@ -78,11 +81,15 @@ class RunningRelay:
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
         )
         assert self.proc.stdout is not None
+        # Drain the log as it comes, so a chatty relay never blocks on a full pipe.
+        self._log_reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._log_reader.start()
         for _ in range(5):
             line = self.proc.stdout.readline()
             if not line:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
-                raise AssertionError(f"relay did not start: {err}")
+                self.proc.wait(10)
+                self._log_reader.join(5)
+                raise AssertionError(f"relay did not start: {self.log}")
             self.output.append(line)
             if line.startswith("listening on wss://"):
                 self.port = int(line.rsplit(":", 1)[1])
@@ -104,8 +111,20 @@ class RunningRelay:
             code = self.proc.wait()
         if self.proc.stdout:
             self.output.extend(self.proc.stdout.readlines())
+        if self._log_reader is not None:
+            self._log_reader.join(5)
         self.proc = None
         return code
+
+    def _read_log(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self._log.append(line)
+
+    @property
+    def log(self) -> str:
+        """Everything the relay has written to its log (stderr) so far."""
+        return "".join(self._log)
 
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         extra = ["--config", str(self.config_path)] if self.config_path else []

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.models import ParticipantListModel
 from client.ui.signin import accessible
+from shared.text import clean_line
 
 
 class ParticipantsPanel(QWidget):
@@ -62,6 +63,7 @@ class ChatPanel(QWidget):
         layout.addWidget(heading)
         self.messages = QListWidget()
         self.messages.setWordWrap(True)
+        self.entries: list[tuple[str, str, str]] = []  # (time, sender, text) of each message shown
         accessible(self.messages, self.tr("Chat messages"))
         layout.addWidget(self.messages, 1)
         self.empty = QLabel(self.tr("No messages yet."))
@@ -93,8 +95,27 @@ class ChatPanel(QWidget):
             self.empty.setText(self.tr("Chat is not available on this server yet."))
 
     def add_message(self, sender: str, text: str, when: str = "") -> None:
+        """One message: a bold header line (sender, time) the relay writes, then the body.
+
+        A body is one line of plain text (control, bidi and zero-width characters and line breaks
+        are removed here too, whatever the server did) in the normal weight, indented; it can
+        never draw a bold header, so it cannot pass for a message from someone else.
+        """
         stamp = when or datetime.now().strftime("%H:%M")
-        self.messages.addItem(f"{stamp}  {sender}: {text}")
+        sender, text = clean_line(sender) or "?", clean_line(text)
+        header = QListWidgetItem(f"{sender}  {stamp}")
+        bold = header.font()
+        bold.setBold(True)
+        header.setFont(bold)
+        header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        header.setData(Qt.ItemDataRole.AccessibleTextRole, self.tr("{0} at {1}").format(sender, stamp))
+        body = QListWidgetItem(f"    {text}")
+        body.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        body.setData(Qt.ItemDataRole.AccessibleTextRole, f"{sender}: {text}")
+        body.setData(Qt.ItemDataRole.UserRole, sender)
+        self.messages.addItem(header)
+        self.messages.addItem(body)
+        self.entries.append((stamp, sender, text))
         self.messages.scrollToBottom()
         self.messages.show()
         self.empty.hide()

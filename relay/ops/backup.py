@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from relay.config import Config
+from relay.ops.private_files import secure_folder
 from shared.errors import ParleyError
 from shared.version import __version__
 
@@ -124,7 +125,7 @@ def create_backup(
 ) -> BackupInfo:
     """Take a consistent backup of the relay's database now (safe while the relay serves)."""
     folder = backup_folder(config)
-    folder.mkdir(parents=True, exist_ok=True)
+    secure_folder(folder)  # backups hold everything the database does
     created = time.time() if now is None else now
     stamp = datetime.fromtimestamp(created, UTC).strftime("%Y%m%dT%H%M%S%fZ")
     name = f"parley-{stamp}{'-scheduled' if scheduled else ''}"
@@ -139,6 +140,7 @@ def create_backup(
     info = BackupInfo(name, data, fmt, created, data.stat().st_size, digest, revisions, scheduled, __version__)
     _write_atomically(folder / f"{name}.sha256", f"{digest}  {data.name}\n")
     _write_atomically(folder / f"{name}.json", json.dumps(info.to_json(), indent=2))
+    secure_folder(folder)  # what was just written, whatever the umask of the process
     return info
 
 

@@ -31,6 +31,7 @@ from relay.config import FilesConfig
 from relay.meetings import LiveMeeting, Meetings, Participant
 from relay.ops.metrics import RelayMetrics
 from relay.peer import Peer
+from relay.ratelimit import TokenBucket
 from relay.sfu.peers import MediaParticipant
 from relay.sfu.transfers.outputs import Dropped, Key, Output, Queued, Tell, TellSender
 from relay.sfu.transfers.pacing import Forward, Round
@@ -45,6 +46,8 @@ CHANNEL_LABEL = "parley"
 # Bytes waiting in a recipient's SCTP queue before the relay gives up on that recipient.
 MAX_RECIPIENT_BUFFER = 32 * 1024 * 1024
 MAX_HELD_EVENTS = 256  # per sender, while its connection is down
+# Frames no well-behaved client sends (a few arrive after a cancel; a flood is an attack).
+JUNK = frozenset({"malformed", "unknown_transfer", "not_sender"})
 
 
 def _person(seat: Participant) -> Person:
@@ -72,6 +75,8 @@ class FileRelay:
         self.core = FileTransfers(config, clock())
         self.channels: dict[Key, RTCDataChannel] = {}
         self._held: dict[Key, list[m.Event]] = {}  # for senders whose connection dropped
+        self.cut_off: set[Key] = set()  # seats whose data channel was closed for a junk flood
+        self._closing: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._pacer: asyncio.Task[None] | None = None
         # Tests hang observers here to see every frame the relay forwards (never used to store).
@@ -97,6 +102,9 @@ class FileRelay:
         if getattr(channel, "label", "") != CHANNEL_LABEL:
             return
         key: Key = (participant.meeting_id, participant.participant_id)
+        if key in self.cut_off:  # a new channel does not lift the cut-off
+            self._close_channel(channel)
+            return
         self.channels[key] = channel
         self._deliver_held(key)
         transport = getattr(channel, "transport", None)
@@ -104,11 +112,17 @@ class FileRelay:
             tune_for_files(transport)  # the relay receives every file from senders on it
         self._perform(self.core.channel_opened(key))
 
+        junk = TokenBucket(self.config.junk_frames_per_second, self.config.junk_frame_burst, self.clock())
+
         def on_message(data: object) -> None:
             if self.channels.get(key) is not channel:
                 self.dropped_frames.labels("stale_channel").inc()
                 return
-            self._perform(self.core.pacer.frame_received(key, data))
+            outputs = self.core.pacer.frame_received(key, data)
+            if any(isinstance(o, Dropped) and o.reason in JUNK for o in outputs) and not junk.take(self.clock()):
+                self._cut_off(key, channel)
+                return
+            self._perform(outputs)
 
         def on_close() -> None:
             if self.channels.get(key) is channel:
@@ -116,6 +130,30 @@ class FileRelay:
 
         channel.on("message", on_message)
         channel.on("close", on_close)
+
+    def _cut_off(self, key: Key, channel: RTCDataChannel) -> None:
+        """A junk flood on ``key``'s data channel: close it (and its SCTP association, whose
+        parsing is the cost) for the rest of the seat; media and chat go on."""
+        log.warning(
+            "closed the data channel of participant %s: over %d junk frames (limit %.0f per second)",
+            key[1],
+            self.config.junk_frame_burst,
+            self.config.junk_frames_per_second,
+        )
+        self.dropped_frames.labels("flood").inc()
+        self.cut_off.add(key)
+        if self.channels.get(key) is channel:
+            del self.channels[key]
+        self._close_channel(channel)
+
+    def _close_channel(self, channel: RTCDataChannel) -> None:
+        channel.close()
+        transport = getattr(channel, "transport", None)
+        stop = getattr(transport, "stop", None)
+        if stop is not None:
+            task = asyncio.get_running_loop().create_task(stop())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _pace(self) -> None:
         """Forward queued frames round by round (relay/sfu/transfers/pacing.py), yielding the
@@ -247,6 +285,7 @@ class FileRelay:
     def seat_freed(self, meeting_id: str, participant_id: str) -> None:
         """Someone left (or their reconnect grace ran out): their transfers stop."""
         self.channels.pop((meeting_id, participant_id), None)
+        self.cut_off.discard((meeting_id, participant_id))
         self._held.pop((meeting_id, participant_id), None)
         self._perform(self.core.seat_freed(meeting_id, participant_id))
 

@@ -48,6 +48,7 @@ from aiortc.rtp import (
 )
 
 from relay.sfu import rtp
+from relay.sfu.budgets import Ceiling, EgressBudget
 from shared.webrtc import egress, extensions, ingress
 from shared.webrtc import receiver as receivers
 from shared.webrtc import sender as senders
@@ -137,6 +138,7 @@ class Slot:
         self.remb_at = 0.0  # monotonic time of the subscriber's last REMB
         self.sent_packets = 0
         self.retransmitted = 0
+        self.budget: EgressBudget | None = None  # the subscriber's, shared by its slots
         self._hook()
 
     @property
@@ -243,6 +245,9 @@ class PublishedTrack:
         codec: str,
         pli_interval: float,
         count: Callable[[str, int, int], None] = lambda kind, packets, size: None,
+        ceiling: Ceiling | None = None,
+        on_cut_off: Callable[[PublishedTrack], None] = lambda track: None,
+        dropped: Callable[[str, int], None] = lambda reason, packets: None,
     ) -> None:
         self.participant_id = participant_id
         self.source = source
@@ -251,6 +256,11 @@ class PublishedTrack:
         self.codec = codec
         self.pli_interval = pli_interval
         self.count = count  # (kind, packets, bytes), called by `flush`, not per packet
+        self.ceiling = ceiling  # relay/sfu/budgets.py: enforced, not only advised with REMB
+        self.on_cut_off = on_cut_off  # called once when the ceiling cuts this stream off
+        self.dropped = dropped  # (reason, packets), called by `flush`
+        self.egress_dropped = 0  # packets not sent to a subscriber over its egress budget
+        self._flushed_drops = {"ceiling": 0, "egress": 0}
         self.slots: list[Slot] = []
         self.muted = False
         self.closed = False
@@ -320,6 +330,11 @@ class PublishedTrack:
             size = self.forwarded_bytes - self._flushed_bytes
             self._flushed_packets, self._flushed_bytes = self.forwarded_packets, self.forwarded_bytes
             self.count(self.kind, packets, size)
+        drops = {"ceiling": self.ceiling.dropped if self.ceiling else 0, "egress": self.egress_dropped}
+        for reason, total in drops.items():
+            if total > self._flushed_drops[reason]:
+                self.dropped(reason, total - self._flushed_drops[reason])
+                self._flushed_drops[reason] = total
 
     async def on_rtp(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """A decrypted packet without its raw bytes (fallback path): forward by re-serializing."""
@@ -327,6 +342,8 @@ class PublishedTrack:
 
     async def forward(self, packet: RtpPacket, raw: bytes | None) -> None:
         """A decrypted packet from the publisher: forward it to every bound, ready slot."""
+        if self.closed:
+            return
         try:
             await self._forward(packet, raw)
         except Exception as exc:  # garbage that got through SRTP must not stop the track
@@ -361,6 +378,10 @@ class PublishedTrack:
             await self._send_nack(packet.ssrc, sorted(self._nack.missing)[:64])
         if self.muted or not packet.payload:
             return
+        now = time.monotonic()
+        if self.ceiling is not None and not self.ceiling.allows(len(packet.payload) + 12, now):
+            await self._over_ceiling(now)
+            return
         video = self.kind == "video"
         keyframe = video and rtp.is_keyframe_start(self.codec, packet.payload)
         if keyframe:
@@ -371,7 +392,6 @@ class PublishedTrack:
         slots = self.slots
         if not slots:
             return
-        now = time.monotonic()
         bases: dict[tuple[Any, ...], bytes] = {}
         pub_key = extensions.ids_key(self._pub_ids) if raw is not None else ()
         pack_header = rtp.HEADER.pack_into
@@ -390,6 +410,12 @@ class PublishedTrack:
             base = bases.get(slot.ext_key)
             if base is None:
                 base = bases[slot.ext_key] = self._base(packet, raw, pub_key, slot)
+            budget = slot.budget
+            if budget is not None and not budget.spend(len(base), now, must=not video):
+                slot.need_keyframe = True  # what it missed cannot be decoded: restart at a keyframe
+                self.egress_dropped += 1
+                waiting = True
+                continue
             # rtp.rewrite, inlined: a copy with this slot's payload type, sequence, timestamp, SSRC
             seq = (in_seq + slot.seq_offset) & 0xFFFF
             ts = (in_ts + slot.ts_offset) & 0xFFFFFFFF
@@ -409,6 +435,18 @@ class PublishedTrack:
         if sent:
             self.forwarded_packets += sent
             self.forwarded_bytes += sent * len(packet.payload)
+
+    async def _over_ceiling(self, now: float) -> None:
+        """A packet over the ceiling was dropped: subscribers restart at a keyframe, one is asked
+        for; after ``cutoff_seconds`` of this the stream is cut off (once)."""
+        assert self.ceiling is not None
+        if self.ceiling.exhausted(now):
+            self.on_cut_off(self)
+            return
+        if self.kind == "video":
+            for slot in self.slots:
+                slot.need_keyframe = True
+            await self.request_keyframe()
 
     def _base(self, packet: RtpPacket, raw: bytes | None, pub_key: tuple[Any, ...], slot: Slot) -> bytes:
         """The packet as ``slot``'s connection expects its header extensions (ids translated,

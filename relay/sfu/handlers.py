@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from aiortc import RTCDataChannel
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from relay.config import MediaConfig
 from relay.meetings import Meetings
 from relay.ops.metrics import RelayMetrics
 from relay.peer import Peer
 from relay.sfu import sdp
+from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.peers import MediaParticipant
 from shared.errors import BadRequest, LimitExceeded, NotFound
@@ -32,6 +34,7 @@ from shared.webrtc.receiver import remote_streams, send_rtcp
 log = logging.getLogger("parley.relay.sfu")
 
 KIND_OF_SOURCE = {"mic": "audio", "camera": "video", "screen": "video"}
+SOURCES: dict[str, m.Source] = {"mic": "mic", "camera": "camera", "screen": "screen"}
 REMB_INTERVAL = 1.0
 REMB_FRESH = 5.0  # seconds a subscriber's REMB holds
 
@@ -81,6 +84,20 @@ class MediaRelay:
         )
         Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
+        self.allowed_networks = sdp.parse_networks(self.config.ice_allowed_networks)
+        self.cut_off: set[tuple[str, str, str]] = set()  # (meeting, participant, source) over the ceiling
+        self.dropped_packets = Counter(
+            "parley_media_dropped_packets",
+            "Packets not forwarded: over a stream's ceiling or a subscriber's egress budget",
+            ["reason"],
+            registry=registry,
+        )
+        self.candidates_refused = Counter(
+            "parley_ice_candidates_refused",
+            "Client ICE candidates the relay will not check, by reason",
+            ["reason"],
+            registry=registry,
+        )
         # Forwarding counts in plain ints; Prometheus sees them once a second and at each scrape.
         metrics.before_render.append(self.flush_counts)
 
@@ -109,6 +126,38 @@ class MediaRelay:
         counter_packets.inc(packets)
         counter_bytes.inc(size)
 
+    def _count_dropped(self, reason: str, packets: int) -> None:
+        self.dropped_packets.labels(reason).inc(packets)
+
+    def _ceiling(self, kind: str) -> Ceiling | None:
+        kbps = self.config.audio_ceiling_kbps if kind == "audio" else self.config.video_ceiling_kbps
+        return Ceiling(kbps, self.config.ceiling_cutoff_seconds, time.monotonic()) if kbps > 0 else None
+
+    def _cut_off(self, me: MediaParticipant, track: PublishedTrack) -> None:
+        """``track`` stayed over its ceiling: stop forwarding it, tell its publisher why."""
+        if me.published.get(track.source) is not track:
+            return
+        self.cut_off.add((me.meeting_id, me.participant_id, track.source))
+        me.published.pop(track.source).close()
+        ceiling = track.ceiling.kbps if track.ceiling is not None else 0
+        log.warning(
+            "cut off the %s of participant %s: over its ceiling of %d kbit/s for %.0f seconds",
+            track.source,
+            me.participant_id,
+            ceiling,
+            self.config.ceiling_cutoff_seconds,
+        )
+        what = {"mic": "microphone", "camera": "camera", "screen": "screen share"}[track.source]
+        message = (
+            f"The server stopped forwarding your {what}: your app kept sending more than the "
+            f"{ceiling:.0f} kbit/s this server allows. Rejoin the meeting to send it again; if this "
+            "happens again, tell your administrator."
+        )
+        me.peer.send_event(
+            m.MediaStopped(meeting_id=me.meeting_id, source=SOURCES[track.source], reason="bitrate", message=message)
+        )
+        self.renegotiate_others(me.meeting_id, me.participant_id)
+
     def flush_counts(self) -> None:
         for seats in self.meetings.values():
             for me in seats.values():
@@ -133,7 +182,13 @@ class MediaRelay:
             self.seat_freed(peer.meeting_id, peer.participant_id)
             current = None
         if current is None:
-            current = MediaParticipant(peer.meeting_id, peer.participant_id, peer, codec=self.config.codec)
+            current = MediaParticipant(
+                peer.meeting_id,
+                peer.participant_id,
+                peer,
+                codec=self.config.codec,
+                egress_kbps=self.config.subscriber_egress_kbps,
+            )
             current.channel_listeners = [self.channel_listener.channel_opened]
             seats[peer.participant_id] = current
         if self._ticker is None or self._ticker.done():
@@ -146,6 +201,7 @@ class MediaRelay:
         if not seats or participant_id not in seats:
             return
         gone = seats.pop(participant_id)
+        self.cut_off -= {c for c in self.cut_off if c[:2] == (meeting_id, participant_id)}
         if not seats:
             del self.meetings[meeting_id]
         gone.closed = True
@@ -196,7 +252,12 @@ class MediaRelay:
         except Exception:
             log.warning("refused publish offer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
-        kinds = [k for k in sdp.media_kinds(req.sdp) if k in ("audio", "video")]
+        try:
+            kinds = sdp.check_media_lines(req.sdp, self.config.max_tracks_per_publisher)
+        except BadRequest as exc:
+            log.warning("refused publish offer of %s: %s", me.participant_id, exc.message)
+            raise
+        offer = self.screen_candidates(offer, me.participant_id)
         if len(kinds) > self.config.max_tracks_per_publisher:
             log.warning("refused publish offer of %s: %d tracks", me.participant_id, len(kinds))
             raise LimitExceeded(
@@ -225,6 +286,8 @@ class MediaRelay:
                 continue
             if existing is not None:
                 existing.close()
+            if (me.meeting_id, me.participant_id, source) in self.cut_off:
+                continue  # cut off for going over the ceiling: not forwarded again until they rejoin
             track = PublishedTrack(
                 me.participant_id,
                 source,
@@ -233,6 +296,9 @@ class MediaRelay:
                 codec=self.config.codec,
                 pli_interval=1.0 / max(self.config.pli_per_second, 0.01),
                 count=self._count,
+                ceiling=self._ceiling(KIND_OF_SOURCE[source]),
+                on_cut_off=functools.partial(self._cut_off, me),
+                dropped=self._count_dropped,
             )
             track.muted = bool(muted.get(source))
             me.published[source] = track
@@ -244,6 +310,28 @@ class MediaRelay:
         if changed:
             self.renegotiate_others(me.meeting_id, me.participant_id)
         return m.PublishAnswer(id=req.id, sdp=answer)
+
+    def screen_candidates(self, description: str, participant_id: str) -> str:
+        """``description`` with only the ICE candidates the relay will send checks to (item 7)."""
+        local: dict[int, int] = {}
+        for address in ice.host_addresses(True, True):
+            version = 6 if ":" in address else 4
+            local[version] = local.get(version, 0) + 1
+        cfg = self.config
+        kept, screen = sdp.screen_candidates(
+            description, self.allowed_networks, local, cfg.max_ice_candidates, cfg.max_ice_pairs
+        )
+        if screen.outside or screen.over_limit:
+            self.candidates_refused.labels("network").inc(screen.outside)
+            self.candidates_refused.labels("limit").inc(screen.over_limit)
+            log.info(
+                "dropped ICE candidates of %s: %d outside the allowed networks, %d over the limits (%d kept)",
+                participant_id,
+                screen.outside,
+                screen.over_limit,
+                screen.kept,
+            )
+        return kept
 
     async def on_subscribe(self, peer: Peer, req: m.Subscribe) -> m.Reply:
         me = self.participant(peer)
@@ -259,6 +347,7 @@ class MediaRelay:
         except Exception:
             log.warning("refused subscribe answer of %s: DTLS fingerprint mismatch", me.participant_id)
             raise
+        answer = self.screen_candidates(answer, me.participant_id)
         await me.apply_answer(answer, req.revision)
         return m.Ok(id=req.id)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpsender import RTCRtpSender
 
 from relay.peer import Peer
+from relay.sfu.budgets import EgressBudget
 from relay.sfu.forwarding import IdleTrack, PublishedTrack, Slot
 from shared.errors import BadRequest
 from shared.protocol import messages as m
@@ -43,7 +45,7 @@ def _is_rtx_of(codec: Any, payload_types: set[int]) -> bool:
 class MediaParticipant:
     """Media state of one seat. The relay's `MediaRelay` owns these and calls into them."""
 
-    def __init__(self, meeting_id: str, participant_id: str, peer: Peer, *, codec: str) -> None:
+    def __init__(self, meeting_id: str, participant_id: str, peer: Peer, *, codec: str, egress_kbps: int = 0) -> None:
         self.meeting_id = meeting_id
         self.participant_id = participant_id
         self.peer = peer
@@ -52,6 +54,8 @@ class MediaParticipant:
         self.subscribe_pc: RTCPeerConnection | None = None
         self.published: dict[str, PublishedTrack] = {}  # source -> track
         self.slots: list[Slot] = []
+        # Everything this participant receives shares one budget (relay/sfu/budgets.py).
+        self.egress_budget = EgressBudget(egress_kbps, time.monotonic()) if egress_kbps > 0 else None
         self.subscribed = False
         self.revision = 0
         self.pending_revision: int | None = None
@@ -90,8 +94,11 @@ class MediaParticipant:
                 set_transceiver_codecs(transceiver, kept)
             if transceiver.mid is not None and transceiver.direction != "inactive":
                 receivers[transceiver.mid] = transceiver.receiver
-        answer = await pc.createAnswer()
-        await pc.setLocalDescription(answer)
+        try:
+            answer = await pc.createAnswer()
+            await pc.setLocalDescription(answer)
+        except Exception as exc:  # an offer aiortc took but cannot answer is still the offer's fault
+            raise BadRequest(f"The publish offer could not be answered: {exc}") from None
         return pc.localDescription.sdp, receivers
 
     def _publish_channel(self, channel: RTCDataChannel) -> None:
@@ -132,6 +139,7 @@ class MediaParticipant:
                 transceiver = pc.addTransceiver(idle, direction="sendonly")
                 transceiver.setCodecPreferences(codec_preferences(track.kind, self.codec))
                 slot = Slot(self.participant_id, track.kind, transceiver.sender, transceiver)
+                slot.budget = self.egress_budget
                 self.slots.append(slot)
                 if not self.channels:
                     # After the first m-line: aiortc 1.16 with MAX_BUNDLE does not start ICE when

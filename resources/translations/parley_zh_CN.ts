@@ -166,6 +166,11 @@
         <translation>发送消息（回车）</translation>
     </message>
     <message>
+        <location filename="../../client/ui/panels.py" line="110" />
+        <source>{0} at {1}</source>
+        <translation>{0}，{1}</translation>
+    </message>
+    <message>
         <location filename="../../client/ui/panels.py" line="83" />
         <source>Chat is not available on this server yet.</source>
         <translation>此服务器尚不支持聊天。</translation>

@@ -856,6 +856,17 @@ class RecordingChanged(_Msg, tag="recording.changed"):
     message: str = ""
 
 
+class MediaStopped(_Msg, tag="media.stopped"):
+    """The relay stopped forwarding one of this participant's published sources for good (until
+    they rejoin); ``reason`` is stable (``bitrate``: it kept sending over the relay's ceiling),
+    ``message`` the sentence to show."""
+
+    meeting_id: str
+    source: Source
+    reason: str
+    message: str
+
+
 Request = (
     Hello
     | Login
@@ -938,6 +949,7 @@ Event = (
     | RecordingChanged
     | FileReoffered
     | BookingsChanged
+    | MediaStopped
 )
 Message = Request | Reply | Event
 

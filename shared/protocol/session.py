@@ -74,10 +74,15 @@ class PushReceived:
 
 @dataclass(frozen=True)
 class ProtocolViolation:
-    """A frame the peer should not have sent. The server has already answered it."""
+    """A frame the peer should not have sent. The server has already answered it.
+
+    ``fatal``: the frame could not even be read (invalid UTF-8, nesting too deep to decode); no
+    well-behaved peer sends one, so the owner closes the connection.
+    """
 
     code: ErrorCode
     message: str
+    fatal: bool = False
 
 
 SessionEvent = RequestReceived | HandshakeCompleted | ReplyReceived | PushReceived | ProtocolViolation
@@ -208,6 +213,9 @@ class SignallingSession:
         except msgspec.DecodeError as exc:
             self._reject_undecodable(frame, exc)
             return
+        except (RecursionError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            self._unreadable(exc)
+            return
         if self.state is State.AWAITING_HELLO:
             if not isinstance(request, m.Hello):
                 self._violation(request.id, ErrorCode.BAD_REQUEST, "The session must start with hello.")
@@ -245,6 +253,9 @@ class SignallingSession:
         except msgspec.DecodeError:
             self._violation(None, ErrorCode.BAD_REQUEST, "The frame is not a JSON object.")
             return
+        except (RecursionError, ValueError) as error:
+            self._unreadable(error)
+            return
         request_id = envelope.id
         if not isinstance(envelope.type, str):
             message = "The message has no type."
@@ -254,23 +265,36 @@ class SignallingSession:
             message = f"Invalid {envelope.type} message: {exc}."
         self._violation(request_id, ErrorCode.BAD_REQUEST, message)
 
+    def _unreadable(self, exc: BaseException) -> None:
+        """A frame the decoder cannot even walk: answered, counted, and marked fatal."""
+        if isinstance(exc, RecursionError):
+            message = "The frame is nested too deeply to read."
+        else:
+            message = "The frame is not valid UTF-8 text."
+        self._violation(None, ErrorCode.BAD_REQUEST, message, fatal=True)
+
     def _violation(
         self,
         request_id: int | None,
         code: ErrorCode,
         message: str,
         detail: dict[str, Any] | None = None,
+        *,
+        fatal: bool = False,
     ) -> None:
         self.violations += 1
         if self.role is Role.SERVER:
             self._out.append(encode(m.Error(id=request_id, code=code.value, message=message, detail=detail or {})))
-        self._events.append(ProtocolViolation(code=code, message=message))
+        self._events.append(ProtocolViolation(code=code, message=message, fatal=fatal))
 
     def _client_receive(self, frame: str | bytes) -> None:
         try:
             message = _incoming_decoder.decode(frame)
         except msgspec.DecodeError as exc:
             self._violation(None, ErrorCode.BAD_REQUEST, f"Unreadable frame from the server: {exc}.")
+            return
+        except (RecursionError, ValueError) as exc:
+            self._unreadable(exc)
             return
         request_id = getattr(message, "id", None)
         if isinstance(message, m.REPLY_TYPES):

@@ -252,3 +252,23 @@ def test_error_codes_are_the_stable_set() -> None:
         "rate_limited",
         "unavailable",
     }
+
+
+@pytest.mark.parametrize(
+    ("role", "frame"),
+    [
+        (Role.SERVER, '{"type": "ping", "id": 1, "x": ' + "[" * 30000 + "]" * 30000 + "}"),
+        (Role.SERVER, b'{"type": "hello", "id": 1, "protocol": 1, "client": "\xff"}'),
+        (Role.SERVER, b'{"type": "\xff", "id": 1}'),
+        (Role.CLIENT, '{"type": "pong", "id": 1, "x": ' + "[" * 30000 + "]" * 30000 + "}"),
+        (Role.CLIENT, b'{"type": "\xff", "id": 1}'),
+    ],
+)
+def test_unreadable_frames_are_fatal_violations_not_exceptions(frame: str | bytes, role: Role) -> None:
+    session = SignallingSession(role)
+    session.receive_frame(frame)
+    [event] = session.events_received()
+    assert isinstance(event, ProtocolViolation) and event.fatal and event.code is ErrorCode.BAD_REQUEST
+    if role is Role.SERVER:
+        [reply] = session.data_to_send()
+        assert json.loads(reply)["code"] == "bad_request"

@@ -74,7 +74,7 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         got = drive.run(heard).message
         assert got.text == "Hello everyone" and got.from_name == "Ann" and not got.to_participant_id
         # Our own line appears when the relay's echo comes back, which may be after Bob heard it.
-        drive.until(lambda: chat.messages.item(chat.messages.count() - 1).text().endswith("You: Hello everyone"))
+        drive.until(lambda: chat.entries[-1][1:] == ("You", "Hello everyone"))
 
         chat.to.setCurrentIndex(chat.to.findData(bob_id))
         chat.edit.setText("Just for you")
@@ -83,11 +83,9 @@ def test_chat_and_files_panels(window: Any, files_ui_relay: Any, drive: Any, qtb
         )
         click(drive, qtbot, chat.send_button)
         assert drive.run(heard).message.text == "Just for you"
-        drive.until(
-            lambda: "You to Bob (privately): Just for you" in chat.messages.item(chat.messages.count() - 1).text()
-        )
+        drive.until(lambda: chat.entries[-1][1:] == ("You to Bob (privately)", "Just for you"))
         drive.run(bob_chat.send("Private answer", to=window.ctx.session.participant_id))
-        drive.until(lambda: "Bob (privately): Private answer" in chat.messages.item(chat.messages.count() - 1).text())
+        drive.until(lambda: chat.entries[-1][1:] == ("Bob (privately)", "Private answer"))
 
         # --- a file offered by Bob: the dialog shows his key's fingerprint; accept; open folder -
         call.toggle_files()
