@@ -187,6 +187,7 @@ class Relay:
         await self.files.stop()
         await self.background.stop()
         await self.ops.stop()  # records the clean stop for the availability report
+        self.accounts.signin.close()
         await self.db.close()
 
     # --- connections ------------------------------------------------------------------------
