@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
 from relay.config import LimitsConfig
+from relay.ops.metrics import RelayMetrics
 from relay.signin_limits import SignInLimits, account_key, address_key, pair_key
 from relay.store.db import Database
 from relay.store.models import AdminEvent, AuditEntry, Session, User
@@ -69,11 +70,17 @@ def validate_password(password: str) -> None:
 class Accounts:
     """Users, their sessions, and the throttle on failed sign-ins."""
 
-    def __init__(self, db: Database, limits: LimitsConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        limits: LimitsConfig,
+        clock: Callable[[], float] = time.time,
+        metrics: RelayMetrics | None = None,
+    ) -> None:
         self.db = db
         self.limits = limits
         self.clock = clock
-        self.signin = SignInLimits(db, limits, clock)
+        self.signin = SignInLimits(db, limits, clock, metrics)
 
     # --- administration (CLI) -------------------------------------------------------------
 
@@ -185,6 +192,7 @@ class Accounts:
         if user is None or not ok:
             raise Unauthorized("Wrong user name or password.")
         await self.signin.give_back(keys)
+        self.signin.refund_pace(address)
         if user.suspended:
             raise Forbidden("This account is suspended. Ask your administrator to resume it.")
         now = self.clock()

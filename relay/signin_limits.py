@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from relay.config import LimitsConfig
+from relay.ops.metrics import RelayMetrics
 from relay.ratelimit import TokenBucket
 from relay.store.db import Database
 from relay.store.models import AuditEntry, LoginThrottle
@@ -73,8 +74,11 @@ def hash_workers(limits: LimitsConfig) -> int:
 class SignInLimits:
     """The stored failure throttle, the per-address pace and the password-hashing bound."""
 
-    def __init__(self, db: Database, limits: LimitsConfig, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, db: Database, limits: LimitsConfig, clock: Callable[[], float], metrics: RelayMetrics | None = None
+    ) -> None:
         self.db = db
+        self.metrics = metrics or RelayMetrics()
         self.limits = limits
         self.clock = clock
         self._workers = hash_workers(limits)
@@ -101,9 +105,17 @@ class SignInLimits:
             )
         if not bucket.take(now):
             wait = max(1.0, bucket.retry_after())
+            self.metrics.rate_limited.labels("sign_in_pace").inc()
             raise RateLimited(
                 f"Too many sign-ins from your network. Wait {wait:.0f} seconds before trying again.", retry_after=wait
             )
+
+    def refund_pace(self, address: str) -> None:
+        """A right password costs the address nothing: an office signing in at nine is not paced,
+        only guessing is (the pace then bounds how many of its sign-ins are in flight at once)."""
+        bucket = self._buckets.get(address)
+        if bucket is not None:
+            bucket.tokens = min(bucket.burst, bucket.tokens + 1.0)
 
     def _drop_idle_buckets(self, now: float) -> None:
         for address, bucket in list(self._buckets.items()):
@@ -117,6 +129,7 @@ class SignInLimits:
     async def hashing_slot(self) -> AsyncIterator[None]:
         """A place among the passwords being checked, or RateLimited when all are taken."""
         if self.hashing >= self._workers + self.limits.login_hash_queue:
+            self.metrics.rate_limited.labels("sign_in_busy").inc()
             raise RateLimited("The server is busy signing people in. Try again in a few seconds.", retry_after=2.0)
         self.hashing += 1
         try:
