@@ -68,21 +68,23 @@ async def close_all(clients: list[AddressedClient]) -> None:
             await client.close()
 
 
-async def paced_flood(client: SignallingClient, per_second: float, seconds: float) -> int:
-    """Send pings at an even ``per_second`` for ``seconds`` or until the relay closes the socket;
-    returns how many were sent."""
+async def paced_flood(
+    client: SignallingClient, per_second: float, seconds: float, stop: asyncio.Event | None = None
+) -> int:
+    """Send pings at an even ``per_second`` for ``seconds`` (or until ``stop`` is set, or the relay
+    closes the socket); returns how many were sent."""
     assert client.ws is not None
     loop = asyncio.get_running_loop()
     start = loop.time()
     sent = 0
     frame = '{"type": "ping", "id": 1}'
-    while not client.closed.is_set() and loop.time() - start < seconds:
-        due = start + sent / per_second
-        if due > loop.time():
-            await asyncio.sleep(due - loop.time())
+    while not client.closed.is_set() and loop.time() - start < seconds and not (stop and stop.is_set()):
+        due = int((loop.time() - start) * per_second) + 1  # whatever is due now, in one go
         try:
-            await client.ws.send(frame)
+            while sent < due:
+                await client.ws.send(frame)
+                sent += 1
         except Exception:
             break
-        sent += 1
+        await asyncio.sleep(0.001)
     return sent
