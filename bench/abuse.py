@@ -79,8 +79,22 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def probe_health(port: int, seconds: float) -> tuple[list[float], list[str]]:
+    """Ask /healthz (a fresh TLS connection each time, as a load balancer does) every 250 ms for
+    ``seconds``, from a process of its own (the call's process is busy coding video)."""
+    samples: list[float] = []
+    failures: list[str] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(seconds, stop.set)
+        await health_probe(port, stop, samples, failures)
+
+    asyncio.run(main())
+    return samples, failures
+
+
 async def health_probe(port: int, stop: asyncio.Event, samples: list[float], failures: list[str]) -> None:
-    """Ask /healthz (a fresh TLS connection each time, as a load balancer does) every 250 ms."""
     context = insecure()
     while not stop.is_set():
         started = time.perf_counter()
@@ -342,14 +356,17 @@ def run_flood(kind: str, port: int, fingerprint: str, names: list[str], meeting:
 
 
 async def phase(
-    relay: RunningRelay, call: Call, seconds: float, flood: Callable[[], Awaitable[dict[str, Any]]] | None
+    relay: RunningRelay,
+    call: Call,
+    seconds: float,
+    flood: Callable[[], Awaitable[dict[str, Any]]] | None,
+    probe_pool: concurrent.futures.Executor,
 ) -> dict[str, Any]:
     assert relay.proc is not None
     pid = relay.proc.pid
-    stop, probing = asyncio.Event(), asyncio.Event()
-    health: list[float] = []
-    health_failures: list[str] = []
-    probe = asyncio.ensure_future(health_probe(relay.port, probing, health, health_failures))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    probe = loop.run_in_executor(probe_pool, probe_health, relay.port, seconds)
     cpu0, t0, call0 = cpu_seconds(pid), time.monotonic(), call.snapshot()
     running = asyncio.ensure_future(flood()) if flood is not None else None
     rss_peak = 0.0
@@ -361,14 +378,14 @@ async def phase(
     call_stats = call.since(call0)
     cpu = round((cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100, 1)
     result = await running if running is not None else {}
-    probing.set()
-    await probe
+    health, health_failures = await probe
     health.sort()
     return {
         "relay_cpu_percent": cpu,
         "relay_rss_mb_peak": rss_peak,
         "call": call_stats,
         "healthz_ms_max": round(health[-1], 1) if health else None,
+        "healthz_ms_p95": round(health[int(0.95 * (len(health) - 1))], 1) if health else None,
         "healthz_failures": health_failures[:5],
         "flood": result,
     }
@@ -396,17 +413,20 @@ async def main() -> None:
         await wait_until(lambda: all(f > 30 for f, *_ in call.snapshot()), 30, "the call's video both ways")
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         loop = asyncio.get_running_loop()
+        probes = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         await loop.run_in_executor(pool, os.getpid)  # the flood process is up before any phase
+        await loop.run_in_executor(probes, os.getpid)
 
         def flood_of(kind: str) -> Callable[[], Awaitable[dict[str, Any]]]:
             work = functools.partial(run_flood, kind, relay.port, relay.fingerprint, names[2:], meeting, args.seconds)
             return lambda: loop.run_in_executor(pool, work)
 
-        phases["baseline"] = await phase(relay, call, args.seconds, None)
+        phases["baseline"] = await phase(relay, call, args.seconds, None, probes)
         for name in args.floods.split(","):
-            phases[name] = await phase(relay, call, args.seconds, flood_of(name))
-            phases[f"after_{name}"] = await phase(relay, call, min(4.0, args.seconds), None)
+            phases[name] = await phase(relay, call, args.seconds, flood_of(name), probes)
+            phases[f"after_{name}"] = await phase(relay, call, min(4.0, args.seconds), None, probes)
         pool.shutdown()
+        probes.shutdown()
         for client, session in (alice, bob):
             await leave(client, session)
     finally:
