@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ log = logging.getLogger("parley.relay")
 T = TypeVar("T")
 # Per-address pace buckets kept in memory at most; full (idle) ones are dropped first.
 MAX_ADDRESS_BUCKETS = 10_000
+# Niceness added to the password-hashing threads.
+HASH_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class SignInLimits:
     async def run_hash(self, work: Callable[[], T]) -> T:
         """Run argon2 on the sign-in executor (``hash_workers`` threads), never on the loop."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="argon2")
+            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="argon2", initializer=_lower_priority)
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     def close(self) -> None:
@@ -230,6 +233,14 @@ class SignInLimits:
         if len(self._buckets) > MAX_ADDRESS_BUCKETS // 2:
             self._drop_idle_buckets(now)
         return removed
+
+
+def _lower_priority() -> None:
+    """Run this hashing thread at a lower CPU priority than the event loop (Linux schedules
+    threads one by one), so when the cores are short, media and /healthz go first."""
+    with contextlib.suppress(AttributeError, OSError):
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + HASH_NICENESS))
 
 
 def _minutes(seconds: float) -> str:
