@@ -59,6 +59,33 @@ sign_in_timeout_seconds = 2
     assert "refusing new connections from 127.0.5.1" in log
 
 
+async def test_open_files_are_kept_for_health_checks(tmp_path: Path) -> None:
+    # With 200 open files allowed, the relay used to take connections until accept() failed
+    # (EMFILE) and then answered nobody, /healthz included, and logged nothing.
+    relay = RunningRelay(tmp_path / "data", "[limits]\nfd_reserve = 150\nsign_in_timeout_seconds = 0\n")
+    relay.open_files = 200
+    relay.start()
+    proc = relay.proc
+    assert proc is not None and proc.stderr is not None
+    opened: list[AddressedClient] = []
+    refused = 0
+    try:
+        for i in range(220):
+            try:
+                opened.append(await connected(relay.port, relay.fingerprint, f"127.0.6.{1 + i // 50}"))
+            except InvalidStatus:
+                refused += 1
+        assert len(opened) == 50 and refused == 170
+        status, body = relay.http_get("/healthz")
+        assert status == 200, body
+        assert relay.cli("meeting", "create", "--host", relay.add_user()).returncode == 0  # the database too
+    finally:
+        await close_all(opened)
+        relay.stop()
+    log = proc.stderr.read()
+    assert "only 200 open files are allowed: at most 50 connections" in log
+
+
 async def test_a_steady_flood_is_closed(tmp_path: Path) -> None:
     # The bucket refills 20 requests a second, so a socket sending 1,000 a second gets one
     # through every 50 ms: it used to be answered rate_limited forever.
