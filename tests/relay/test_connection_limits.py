@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from client.engine.explain import SERVER_BUSY, Cause
+from client.engine.signalling import ServerUnreachable, SignallingClient
 from shared.protocol import messages as m
 from tests.abuse import AddressedClient, close_all, connected, paced_flood
 from tests.conftest import RunningRelay
@@ -57,6 +59,20 @@ sign_in_timeout_seconds = 2
         relay.stop()
     log = proc.stderr.read()
     assert "refusing new connections from 127.0.5.1" in log
+
+
+async def test_people_are_told_the_server_is_busy(tmp_path: Path) -> None:
+    relay = RunningRelay(tmp_path / "data", "[limits]\nmax_connections_per_address = 1\n").start()
+    first = SignallingClient("127.0.0.1", relay.port, fingerprint=relay.fingerprint)
+    try:
+        await first.connect()
+        with pytest.raises(ServerUnreachable) as refused:
+            await SignallingClient("127.0.0.1", relay.port, fingerprint=relay.fingerprint).connect()
+        assert refused.value.explanation.cause is Cause.SERVER
+        assert str(refused.value.explanation.sentence) == SERVER_BUSY.format(f"127.0.0.1:{relay.port}")
+    finally:
+        await first.close()
+        relay.stop()
 
 
 async def test_open_files_are_kept_for_health_checks(tmp_path: Path) -> None:
