@@ -110,7 +110,7 @@ class SignInLimits:
             wait = max(1.0, bucket.retry_after())
             self.metrics.rate_limited.labels("sign_in_pace").inc()
             raise RateLimited(
-                f"Too many sign-ins from your network. Wait {wait:.0f} seconds before trying again.", retry_after=wait
+                f"Too many sign-ins from your network. Wait {_seconds(wait)} before trying again.", retry_after=wait
             )
 
     def refund_pace(self, address: str) -> None:
@@ -185,7 +185,7 @@ class SignInLimits:
                 if row.next_attempt_at > now:
                     wait = row.next_attempt_at - now
                     raise RateLimited(
-                        f"Too many failed sign-ins. Wait {max(1.0, wait):.0f} seconds before trying again.",
+                        f"Too many failed sign-ins. Wait {_seconds(wait)} before trying again.",
                         retry_after=wait,
                     )
             for k in keys:
@@ -241,6 +241,11 @@ def _lower_priority() -> None:
     with contextlib.suppress(AttributeError, OSError):
         thread = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + HASH_NICENESS))
+
+
+def _seconds(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    return f"{whole} second{'s' if whole != 1 else ''}"
 
 
 def _minutes(seconds: float) -> str:
