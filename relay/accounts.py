@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from relay.config import LimitsConfig
 from relay.ops.metrics import RelayMetrics
@@ -272,6 +272,17 @@ class Accounts:
     async def admin_events_after(self, last_id: int) -> list[AdminEvent]:
         async with self.db.sessions() as s:
             return list(await s.scalars(select(AdminEvent).where(AdminEvent.id > last_id).order_by(AdminEvent.id)))
+
+    async def prune_admin_events(self, keep_seconds: float = 86400.0) -> None:
+        """Forget admin events older than a day: every serving relay applied them long ago (each
+        sign-out writes one, so the table would grow for good)."""
+        async with self.db.sessions() as s, s.begin():
+            # The newest stays: SQLite numbers the next row after the highest one left, and the
+            # relays poll for ids above the last they saw.
+            newest = select(func.max(AdminEvent.id)).scalar_subquery()
+            await s.execute(
+                delete(AdminEvent).where(AdminEvent.at < self.clock() - keep_seconds, AdminEvent.id < newest)
+            )
 
     async def last_admin_event_id(self) -> int:
         async with self.db.sessions() as s:

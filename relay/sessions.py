@@ -185,15 +185,17 @@ class Sessions:
                 self._end_session(peer, "expired", "Your sign-in has expired. Sign in again.")
 
     async def _prune_throttle(self) -> None:
-        """Forget sign-in failure counters that are over, about once a minute (or a window)."""
+        """Forget sign-in failure counters that are over (and admin events older than a day), about
+        once a minute (or a window)."""
         now = self.clock()
         if now < self._next_prune:
             return
         self._next_prune = now + min(60.0, max(1.0, self.limits.login_window_seconds))
         try:
             await self.accounts.signin.prune()
+            await self.accounts.prune_admin_events()
         except Exception:
-            log.exception("pruning sign-in failure counters failed")
+            log.exception("pruning sign-in failure counters or old admin events failed")
 
     def apply_admin_event(self, kind: str, user_id: str | None, session_id: str | None) -> None:
         for peer in self.peers.signed_in():
