@@ -411,7 +411,11 @@ async def main() -> None:
         bob = await join(relay, names[1], meeting, **media)
         call = Call(alice, bob)
         await wait_until(lambda: all(f > 30 for f, *_ in call.snapshot()), 30, "the call's video both ways")
-        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        # A fresh process per flood: what one flood leaves behind (aiortc's threads) must not slow
+        # the next one down.
+        pool = concurrent.futures.ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        )
         loop = asyncio.get_running_loop()
         probes = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         await loop.run_in_executor(pool, os.getpid)  # the flood process is up before any phase
