@@ -1,7 +1,8 @@
 """Personal accounts: argon2id passwords, session tokens stored as hashes, sign-in throttling.
 
 Used both by the serving relay and by the ``parley-relay user`` commands. Password hashing is slow
-on purpose, so it runs in a worker thread and never stalls the event loop.
+on purpose, so it runs in a worker thread and never stalls the event loop; at sign-in, on the
+bounded executor of relay.signin_limits.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from relay.config import LimitsConfig
+from relay.ops.metrics import RelayMetrics
+from relay.signin_limits import SignInLimits, account_key, address_key, pair_key
 from relay.store.db import Database
-from relay.store.models import AdminEvent, AuditEntry, LoginThrottle, Session, User
-from shared.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from relay.store.models import AdminEvent, AuditEntry, Session, User
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from shared.limits import MAX_DISPLAY_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH
 from shared.text import clean_line
 
@@ -68,10 +71,17 @@ def validate_password(password: str) -> None:
 class Accounts:
     """Users, their sessions, and the throttle on failed sign-ins."""
 
-    def __init__(self, db: Database, limits: LimitsConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        limits: LimitsConfig,
+        clock: Callable[[], float] = time.time,
+        metrics: RelayMetrics | None = None,
+    ) -> None:
         self.db = db
         self.limits = limits
         self.clock = clock
+        self.signin = SignInLimits(db, limits, clock, metrics)
 
     # --- administration (CLI) -------------------------------------------------------------
 
@@ -145,72 +155,48 @@ class Accounts:
 
     # --- sign-in ----------------------------------------------------------------------------
 
-    async def _throttle_rows(self, keys: list[str]) -> dict[str, LoginThrottle]:
+    async def _usual_address(self, user_id: str, address: str, now: float) -> bool:
+        """Whether the owner signed in from ``address`` within ``login_usual_address_days``."""
+        if not address or self.limits.login_usual_address_days <= 0:
+            return False
+        since = now - self.limits.login_usual_address_days * 86400
         async with self.db.sessions() as s:
-            rows = await s.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
-            return {r.key: r for r in rows}
-
-    def _check_throttle(self, rows: dict[str, LoginThrottle], now: float) -> None:
-        for row in rows.values():
-            if row.locked_until > now:
-                wait = row.locked_until - now
-                what = "This account" if row.key.startswith("user:") else "Sign-in from this address"
-                raise RateLimited(
-                    f"{what} is locked after too many failed sign-ins. Try again in {_minutes(wait)}.",
-                    retry_after=wait,
-                )
-        for row in rows.values():
-            if row.next_attempt_at > now:
-                wait = row.next_attempt_at - now
-                raise RateLimited(
-                    f"Too many failed sign-ins. Wait {wait:.0f} seconds before trying again.", retry_after=wait
-                )
-
-    async def _record_failure(self, keys: list[str], now: float) -> None:
-        lim = self.limits
-        async with self.db.sessions() as s, s.begin():
-            for key in keys:
-                row = await s.get(LoginThrottle, key)
-                if row is None:
-                    row = LoginThrottle(
-                        key=key, failures=0, window_started_at=now, next_attempt_at=0.0, locked_until=0.0
-                    )
-                    s.add(row)
-                if now - row.window_started_at > lim.login_window_seconds:
-                    row.failures, row.window_started_at = 0, now
-                row.failures += 1
-                per_account = key.startswith("user:")
-                free = lim.login_free_failures if per_account else lim.login_address_free_failures
-                extra = row.failures - free
-                if extra > 0:
-                    row.next_attempt_at = now + min(lim.login_max_delay_seconds, 0.5 * 2 ** (extra - 1))
-                lock_after = lim.login_lock_after if per_account else lim.login_address_lock_after
-                if row.failures >= lock_after:
-                    row.locked_until = now + lim.login_lock_seconds
-                    s.add(AuditEntry(at=now, actor="relay", action="login.locked", target=key))
-
-    async def _clear_failures(self, key: str) -> None:
-        async with self.db.sessions() as s, s.begin():
-            row = await s.get(LoginThrottle, key)
-            if row is not None:
-                await s.delete(row)
+            found = await s.scalar(
+                select(Session.id)
+                .where(Session.user_id == user_id, Session.address == address[:64], Session.last_seen_at >= since)
+                .limit(1)
+            )
+        return found is not None
 
     async def login(self, username: str, password: str, *, address: str = "", client: str = "") -> SignedIn:
-        """Check a password and open a session. Raises Unauthorized, Forbidden or RateLimited."""
+        """Check a password and open a session. Raises Unauthorized, Forbidden or RateLimited.
+
+        The failure is counted before the password is checked (relay.signin_limits). From the
+        owner's usual address an account has a counter of its own, so neither guesses from
+        elsewhere nor a locked office address shut its owner out (a soft lock, issue #15 item 8).
+        """
         name = username.strip().lower()[:MAX_USERNAME_LENGTH]
-        now = self.clock()
-        keys = [f"user:{name}"] + ([f"addr:{address}"] if address else [])
-        self._check_throttle(await self._throttle_rows(keys), now)
-        async with self.db.sessions() as s:
-            user = await s.scalar(select(User).where(User.username == name))
-        stored = user.password_hash if user is not None else _DUMMY_HASH
-        ok = await asyncio.to_thread(_verify, stored, password[:MAX_PASSWORD_LENGTH])
+        limits = self.limits
+        self.signin.check_pace(address)
+        async with self.signin.hashing_slot():
+            async with self.db.sessions() as s:
+                user = await s.scalar(select(User).where(User.username == name))
+            now = self.clock()
+            if user is not None and await self._usual_address(user.id, address, now):
+                keys = [pair_key(name, address[:64], limits)]
+            else:
+                keys = [account_key(name, limits)] + ([address_key(address[:64], limits)] if address else [])
+            await self.signin.reserve(keys)
+            stored = user.password_hash if user is not None else _DUMMY_HASH
+            attempt = password[:MAX_PASSWORD_LENGTH]
+            ok = await self.signin.run_hash(lambda: _verify(stored, attempt))
         if user is None or not ok:
-            await self._record_failure(keys, self.clock())
             raise Unauthorized("Wrong user name or password.")
+        await self.signin.give_back(keys)
+        self.signin.refund_pace(address)
         if user.suspended:
             raise Forbidden("This account is suspended. Ask your administrator to resume it.")
-        await self._clear_failures(f"user:{name}")
+        now = self.clock()
         token = secrets.token_urlsafe(32)
         session = Session(
             id=new_id(),
@@ -275,17 +261,29 @@ class Accounts:
             s.add(AdminEvent(at=now, kind="session_revoked", user_id=session.user_id, session_id=session_id))
             s.add(AuditEntry(at=now, actor=actor, action="session.revoke", target=session_id))
 
-    async def logout(self, session_id: str) -> None:
+    async def logout(self, session_id: str, user_id: str | None = None) -> None:
+        """End a session; other relays (and this one's other connections) hear it as an admin event."""
+        now = self.clock()
         async with self.db.sessions() as s, s.begin():
             await s.execute(
-                update(Session)
-                .where(Session.id == session_id, Session.revoked_at.is_(None))
-                .values(revoked_at=self.clock())
+                update(Session).where(Session.id == session_id, Session.revoked_at.is_(None)).values(revoked_at=now)
             )
+            s.add(AdminEvent(at=now, kind="session_logged_out", user_id=user_id, session_id=session_id))
 
     async def admin_events_after(self, last_id: int) -> list[AdminEvent]:
         async with self.db.sessions() as s:
             return list(await s.scalars(select(AdminEvent).where(AdminEvent.id > last_id).order_by(AdminEvent.id)))
+
+    async def prune_admin_events(self, keep_seconds: float = 86400.0) -> None:
+        """Forget admin events older than a day: every serving relay applied them long ago (each
+        sign-out writes one, so the table would grow for good)."""
+        async with self.db.sessions() as s, s.begin():
+            # The newest stays: SQLite numbers the next row after the highest one left, and the
+            # relays poll for ids above the last they saw.
+            newest = select(func.max(AdminEvent.id)).scalar_subquery()
+            await s.execute(
+                delete(AdminEvent).where(AdminEvent.at < self.clock() - keep_seconds, AdminEvent.id < newest)
+            )
 
     async def last_admin_event_id(self) -> int:
         async with self.db.sessions() as s:
@@ -298,8 +296,3 @@ def _verify(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

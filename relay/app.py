@@ -73,7 +73,7 @@ class Relay:
         self.peers = Peers()
         self.audit = Audit(self.db, clock, self.background)
         # Accounts, meetings and the host's decisions about them.
-        self.accounts = Accounts(self.db, limits, clock)
+        self.accounts = Accounts(self.db, limits, clock, self.metrics)
         self.meetings = Meetings(self.db, limits, self.links, clock)
         self.controls = ControlsBook()
         self.rooms = Rooms(self.db, config, clock, self.links)
@@ -189,6 +189,7 @@ class Relay:
         await self.files.stop()
         await self.background.stop()
         await self.ops.stop()  # records the clean stop for the availability report
+        self.accounts.signin.close()
         await self.db.close()
 
     # --- connections ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from relay.admin_cli import register as register_admin
-from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin
+from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin, write_runtime
 from relay.config import ConfigError
 from relay.ops.private_files import keep_private
 from relay.ops_cli import register as register_ops
@@ -65,23 +65,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     runtime = config.data_dir / RUNTIME_FILE
 
+    held: list[int] = []
+
     def ready(server: RelayServer) -> None:
         assert server.certificate is not None
         host = config.server.host
         print(f"listening on wss://{host}:{server.port}", flush=True)
+        if server.metrics_server is not None:
+            metrics_host = config.server.metrics_listen.rpartition(":")[0]
+            print(f"metrics on http://{metrics_host}:{server.metrics_port}/metrics", flush=True)
         print(f"certificate SHA-256 fingerprint: {server.certificate.fingerprint}", flush=True)
-        runtime.write_text(
-            json.dumps(
-                {
-                    "host": host,
-                    "link_host": config.link_host,
-                    "port": server.port,
-                    "fingerprint": server.certificate.fingerprint,
-                    "pid": os.getpid(),
-                    "started_at": time.time(),
-                }
-            )
-        )
+        info = {
+            "host": host,
+            "link_host": config.link_host,
+            "port": server.port,
+            "fingerprint": server.certificate.fingerprint,
+            "pid": os.getpid(),
+            "started_at": time.time(),
+        }
+        held.append(write_runtime(config, info))
 
     if sys.platform == "linux":
         try:
@@ -94,6 +96,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(run(config, ready=ready))
     finally:
         runtime.unlink(missing_ok=True)
+        for fd in held:
+            os.close(fd)
     print("stopped", flush=True)
     return 0
 

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -48,14 +49,51 @@ def read_password(prompt: str = "Password: ") -> str:
     return line.rstrip("\r\n")
 
 
+def write_runtime(config: Config, info: dict[str, Any]) -> int:
+    """Write the runtime file and hold a lock on it for as long as this process lives (the kernel
+    drops the lock when it dies, even by kill -9). Returns the descriptor to keep open."""
+    path = config.data_dir / RUNTIME_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    _lock(fd, exclusive=True)
+    os.ftruncate(fd, 0)
+    os.write(fd, json.dumps(info).encode())
+    return fd
+
+
 def runtime_info(config: Config) -> dict[str, Any] | None:
-    """What the serving relay wrote about itself (address, port, fingerprint), if it is running."""
+    """What the serving relay wrote about itself (address, port, fingerprint), if it is running.
+
+    A file no live relay holds a lock on was left by one that was killed: it is removed."""
     path = config.data_dir / RUNTIME_FILE
     try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if _lock(fd, exclusive=False, wait=False):
+            path.unlink(missing_ok=True)  # nobody serves from this folder: stale
+            return None
         info: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    finally:
+        os.close(fd)
     return info
+
+
+def _lock(fd: int, *, exclusive: bool, wait: bool = True) -> bool:
+    """flock ``fd``; False when another process holds it (only with ``wait=False``). Where there
+    is no flock (Windows) the file is trusted as it is."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return False
+    flags = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(fd, flags)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def when(ts: float, *, seconds: bool = True) -> str:

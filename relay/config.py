@@ -30,6 +30,9 @@ class ServerConfig:
     tls_key: str = ""
     # Seconds the relay waits for in-flight work on SIGTERM before it exits regardless.
     shutdown_timeout: float = 10.0
+    # A separate plain-HTTP listener for GET /metrics ("127.0.0.1:9464"). When set, /metrics is
+    # served only there and the client port answers it with 404. Empty: /metrics on the client port.
+    metrics_listen: str = ""
 
 
 @dataclass
@@ -49,6 +52,26 @@ class LimitsConfig:
     account_request_burst: int = 120
     # Protocol violations in a row before the relay drops the connection.
     max_violations: int = 20
+    # A connection that keeps sending past its bucket: refused requests (refilling at the
+    # connection rate) before the relay closes it.
+    connection_refusals_before_close: int = 600
+    # Open signalling connections: in total and from one client address (an office NAT is one).
+    max_connections: int = 2000
+    max_connections_per_address: int = 100
+    # File descriptors kept free for /healthz, the database and media however many connect.
+    fd_reserve: int = 128
+    # Seconds a connection may stay open without a sign-in attempt.
+    sign_in_timeout_seconds: float = 10.0
+    # Password attempts one address may make (token bucket); 0 turns the pace off.
+    login_attempts_per_address_per_second: float = 3.0
+    login_address_burst: int = 10
+    # Passwords checked at once (argon2 threads; 0: half the cores) and attempts waiting for one;
+    # beyond these the relay answers rate_limited at once.
+    login_hash_workers: int = 0
+    login_hash_queue: int = 8
+    # An address the owner signed in from within this many days gets its own failure counter, so
+    # guesses from elsewhere (or a locked address) do not lock the owner out. 0 turns it off.
+    login_usual_address_days: float = 30.0
     # Failed logins: each one after the first `login_free_failures` doubles a delay (capped), and
     # `login_lock_after` failures within `login_window_seconds` lock the account (or address).
     login_free_failures: int = 3
@@ -159,6 +182,9 @@ class OpsConfig:
     heartbeat_seconds: float = 10.0
     # The availability the service agreement promises per quarter, in percent.
     availability_target_percent: float = 99.5
+    # /healthz answers 503 "degraded" when the data folder has less free space than this (MiB),
+    # or when the database's last write failed for a full disk.
+    min_free_disk_mb: float = 16.0
 
 
 @dataclass
@@ -243,6 +269,10 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
     if data_dir is not None:
         config.data_dir = Path(data_dir)
+    if config.server.metrics_listen:
+        host, _, port = config.server.metrics_listen.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f'[server] metrics_listen must be "HOST:PORT", not {config.server.metrics_listen!r}.')
     if config.media.codec not in ("vp8", "h264"):
         raise ConfigError(f'[media] codec must be "vp8" or "h264", not {config.media.codec!r}.')
     for network in config.media.ice_allowed_networks:

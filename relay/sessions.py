@@ -60,6 +60,9 @@ class Sessions:
         self.clock = clock
         self._account_buckets: dict[str, TokenBucket] = {}
         self._last_admin_event = 0
+        # When each signed-in connection's session expires; checked with the admin events.
+        self._expires: dict[Peer, float] = {}
+        self._next_prune = 0.0
 
     def check_account_rate(self, peer: Peer) -> None:
         """Per-account flood protection, shared by all of an account's connections."""
@@ -101,6 +104,7 @@ class Sessions:
 
     def _signed_in(self, peer: Peer, signed: SignedIn, token: str, request_id: int) -> m.LoginOk:
         peer.user, peer.session_id = signed.user, signed.session.id
+        self._expires[peer] = signed.session.expires_at
         self.listener.signed_in(peer)
         return m.LoginOk(
             id=request_id,
@@ -112,9 +116,13 @@ class Sessions:
 
     async def logout(self, peer: Peer, req: m.Logout) -> m.Reply:
         self.seats.leave_seat(peer, "left")
-        if peer.session_id:
-            await self.accounts.logout(peer.session_id)
+        session_id, user = peer.session_id, peer.user
         peer.user, peer.session_id = None, None
+        self._expires.pop(peer, None)
+        if session_id and user is not None:
+            await self.accounts.logout(session_id, user.id)
+            # Other connections resumed with the same token end now, not when they next reconnect.
+            self.apply_admin_event("session_logged_out", user.id, session_id)
         return m.Ok(id=req.id)
 
     async def ping(self, peer: Peer, req: m.Ping) -> m.Reply:
@@ -156,6 +164,8 @@ class Sessions:
     async def _watch_admin_events(self) -> None:
         while True:
             await asyncio.sleep(ADMIN_EVENT_POLL_SECONDS)
+            self.end_expired()
+            await self._prune_throttle()
             try:
                 events = await self.accounts.admin_events_after(self._last_admin_event)
             except Exception:
@@ -164,6 +174,28 @@ class Sessions:
             for event in events:
                 self._last_admin_event = event.id
                 self.apply_admin_event(event.kind, event.user_id, event.session_id)
+
+    def end_expired(self) -> None:
+        """Sign out connections whose session's lifetime is over (ASVS V3.3.1)."""
+        now = self.clock()
+        for peer, expires_at in list(self._expires.items()):
+            if peer.user is None or peer not in self.peers:
+                del self._expires[peer]
+            elif expires_at <= now:
+                self._end_session(peer, "expired", "Your sign-in has expired. Sign in again.")
+
+    async def _prune_throttle(self) -> None:
+        """Forget sign-in failure counters that are over (and admin events older than a day), about
+        once a minute (or a window)."""
+        now = self.clock()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + min(60.0, max(1.0, self.limits.login_window_seconds))
+        try:
+            await self.accounts.signin.prune()
+            await self.accounts.prune_admin_events()
+        except Exception:
+            log.exception("pruning sign-in failure counters or old admin events failed")
 
     def apply_admin_event(self, kind: str, user_id: str | None, session_id: str | None) -> None:
         for peer in self.peers.signed_in():
@@ -174,8 +206,11 @@ class Sessions:
                 self._end_session(peer, "revoked", "Your password was reset. Sign in again.")
             elif kind == "session_revoked" and peer.session_id == session_id:
                 self._end_session(peer, "revoked", "This sign-in was revoked.")
+            elif kind == "session_logged_out" and peer.session_id == session_id:
+                self._end_session(peer, "logged_out", "You signed out. Sign in again to continue.")
 
     def _end_session(self, peer: Peer, reason: m.SessionEndReason, message: str) -> None:
+        self._expires.pop(peer, None)
         self.seats.leave_seat(peer, "removed")
         peer.send_event(m.SessionEnded(reason=reason, message=message))
         peer.user = None

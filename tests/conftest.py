@@ -68,6 +68,8 @@ class RunningRelay:
         self.port = 0
         self.fingerprint = ""
         self.output: list[str] = []
+        # Open-files limit (soft and hard) for the relay process; None: inherited.
+        self.open_files: int | None = None
 
     @property
     def server(self) -> str:
@@ -78,7 +80,13 @@ class RunningRelay:
         if self.config_path:
             cmd += ["--config", str(self.config_path)]
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            start_new_session=True,
+            preexec_fn=None if self.open_files is None else self._limit_open_files,
         )
         assert self.proc.stdout is not None
         # Drain the log as it comes, so a chatty relay never blocks on a full pipe.
@@ -98,6 +106,12 @@ class RunningRelay:
                 break
         assert self.port and self.fingerprint, self.output
         return self
+
+    def _limit_open_files(self) -> None:
+        import resource
+
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.proc is None:

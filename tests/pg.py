@@ -69,7 +69,18 @@ class PostgresServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://postgres@/parley?host={self.socket_dir}"
+        return self.url_of("parley")
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}"
+
+    def create_database(self, name: str) -> None:
+        """Another empty database on this server, for a test that needs its own."""
+        subprocess.run(
+            _as_postgres(_bin("createdb"), "-h", str(self.socket_dir), "-U", "postgres", name),
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self) -> None:
         subprocess.run(_as_postgres(_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"), capture_output=True)

@@ -300,7 +300,7 @@ class ParleyClient:
                 self.clear_meeting()
                 self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="ended", message=event.message))
         elif isinstance(event, m.SessionEnded):
-            forget = event.reason in ("revoked", "suspended", "expired")
+            forget = event.reason in ("revoked", "suspended", "expired", "logged_out")
             self.end_session(event.reason, event.message, forget_token=forget)
         elif isinstance(event, m.ServerGoingAway):
             self.reconnector.retry_after = event.retry_after

@@ -17,6 +17,8 @@ import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 
+from websockets.exceptions import InvalidStatus
+
 from shared.errors import ParleyError
 
 
@@ -76,6 +78,8 @@ SERVER_NAME_UNKNOWN = "The server name {0} could not be found. Check the address
 SERVER_UNREACHABLE = "Your network cannot reach the server {0}. Check your network connection."
 SERVER_NO_ANSWER = "The server {0} did not answer in time. Check your network connection, or try again later."
 NOT_PARLEY = "{0} answered, but not as a Parley server. Check the address and port."
+SERVER_BUSY = "The server {0} has too many connections right now. Try again in a minute."
+BUSY_NAMELESS = "The server has too many connections right now. Try again in a minute."
 TLS_FAILED = "A secure connection to {0} could not be set up. Ask your administrator to check its certificate."
 CERTIFICATE_UNTRUSTED = (
     "The server {0} presented a certificate that is not signed by a trusted authority. Its SHA-256 "
@@ -167,6 +171,8 @@ def explain_connection(error: BaseException, server: str | None = None) -> Expla
         return Explanation(Cause.SERVER_GONE, Sentence(SERVER_GONE), details)
     if isinstance(error, OSError):
         return Explanation(Cause.NETWORK, said(SERVER_UNREACHABLE, UNREACHABLE_NAMELESS), details)
+    if isinstance(error, InvalidStatus) and error.response.status_code == 503:  # the relay's connection caps
+        return Explanation(Cause.SERVER, said(SERVER_BUSY, BUSY_NAMELESS), details)
     return Explanation(Cause.SERVER, said(NOT_PARLEY, UNKNOWN), details)  # e.g. an HTTP answer
 
 

@@ -25,6 +25,9 @@ class RelayMetrics:
         self.participants = Gauge("parley_participants", "Seated participants", registry=r)
         self.logins = Counter("parley_logins", "Sign-in attempts", ["result"], registry=r)
         self.rate_limited = Counter("parley_rate_limit_hits", "Requests refused by a rate limit", ["scope"], registry=r)
+        self.connections_refused = Counter(
+            "parley_connections_refused", "Connections refused or closed by a limit", ["reason"], registry=r
+        )
         self.protocol_errors = Counter("parley_protocol_errors", "Frames refused by validation", ["code"], registry=r)
         self.requests = Counter("parley_requests", "Requests handled", ["type"], registry=r)
         self.reconnects = Counter("parley_reconnects", "Participants who took their seat back", registry=r)

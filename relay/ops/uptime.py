@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import socket
 import ssl
 import time
@@ -63,6 +64,9 @@ class Operations:
         self._backup_task: asyncio.Task[None] | None = None
         self._newest_backup: float | None = None
         self._probe_context: ssl.SSLContext | None = None
+        # For /healthz: when a write last failed for a full disk, and when one last succeeded.
+        self._disk_full_at = 0.0
+        self._written_at = 0.0
         r = metrics.registry
         self.backup_age = Gauge(
             "parley_backup_age_seconds", "Seconds since the newest database backup (-1: none)", registry=r
@@ -103,7 +107,20 @@ class Operations:
         return lost / expected if expected else 0.0
 
     def write_failed(self, error: BaseException) -> None:
-        self.db_write_errors.labels("disk_full" if disk_full(error) else "other").inc()
+        full = disk_full(error)
+        self.db_write_errors.labels("disk_full" if full else "other").inc()
+        if full:
+            self._disk_full_at = time.monotonic()
+
+    def problems(self) -> list[str]:
+        """What keeps this relay from serving fully, for /healthz: ``disk_full`` when the data
+        folder is below ``min_free_disk_mb`` or the last write failed for a full disk."""
+        try:
+            free = shutil.disk_usage(self.config.data_dir).free
+        except OSError:
+            free = None
+        low = free is not None and free < self.config.ops.min_free_disk_mb * 1024 * 1024
+        return ["disk_full"] if low or self._disk_full_at > self._written_at else []
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -173,6 +190,7 @@ class Operations:
         try:
             async with self.db.sessions() as s, s.begin():
                 await s.execute(update(RelayRun).where(RelayRun.id == self.run_id).values(last_beat_at=now))
+                self._written_at = time.monotonic()
                 if not ok and self.fault_id is None:
                     fault = ListenerFault(run_id=self.run_id, started_at=now, ended_at=None, detail=detail[:200])
                     s.add(fault)

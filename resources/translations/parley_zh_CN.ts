@@ -1120,6 +1120,16 @@
     </message>
     <message>
         <location filename="../../client/engine/explain.py" />
+        <source>The server {0} has too many connections right now. Try again in a minute.</source>
+        <translation>服务器 {0} 当前连接过多。请一分钟后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>The server has too many connections right now. Try again in a minute.</source>
+        <translation>服务器当前连接过多。请一分钟后再试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
         <source>A secure connection to {0} could not be set up. Ask your administrator to check its certificate.</source>
         <translation>无法与 {0} 建立安全连接。请让管理员检查其证书。</translation>
     </message>

@@ -119,3 +119,21 @@ async def test_lock_expires(db: Database) -> None:
         await accounts.login("erin", "a long secret")
     clock.now += 61
     assert (await accounts.login("erin", "a long secret")).token
+
+
+async def test_old_admin_events_are_pruned_but_the_newest_is_kept(db: Database) -> None:
+    # Each sign-out now writes an admin event; a day later every relay has applied it. The newest
+    # stays, so SQLite never numbers a new event below what relays have already seen.
+    clock = FakeClock()
+    accounts = Accounts(db, LimitsConfig(), clock)
+    await accounts.add_user("fay", "a long secret")
+    for _ in range(3):
+        signed = await accounts.login("fay", "a long secret")
+        await accounts.logout(signed.session.id, signed.user.id)
+    newest = await accounts.last_admin_event_id()
+    clock.now += 2 * 86400
+    await accounts.prune_admin_events()
+    assert [e.id for e in await accounts.admin_events_after(0)] == [newest]
+    signed = await accounts.login("fay", "a long secret")
+    await accounts.logout(signed.session.id, signed.user.id)
+    assert await accounts.last_admin_event_id() > newest

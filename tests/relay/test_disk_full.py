@@ -3,7 +3,9 @@ sentence, keeps serving, and loses nothing already written; its logs hold no sec
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import json
 import os
 import sqlite3
 import subprocess
@@ -46,7 +48,7 @@ def fill(path: Path) -> None:
 
 
 async def test_full_disk_refuses_writes_and_keeps_what_was_written(small_disk: Path, make_client: object) -> None:
-    config = "[backup]\ninterval_hours = 0\n[ops]\nheartbeat_seconds = 0.3\n"
+    config = "[backup]\ninterval_hours = 0\n[ops]\nheartbeat_seconds = 0.3\nmin_free_disk_mb = 0.01\n"
     relay = RunningRelay(small_disk / "data", config).start()
     try:
         host = relay.add_user("hostuser")
@@ -56,6 +58,7 @@ async def test_full_disk_refuses_writes_and_keeps_what_was_written(small_disk: P
         with pytest.raises(ParleyError):
             await bad.sign_in(host, SECRET)
         created = [await client.create_meeting(TITLE)]
+        assert relay.http_get("/healthz")[0] == 200
 
         fill(small_disk / "filler")
         refused: Unavailable | None = None
@@ -67,11 +70,19 @@ async def test_full_disk_refuses_writes_and_keeps_what_was_written(small_disk: P
                 break
         assert refused is not None, "the relay never refused a write on a full disk"
         assert "disk is full" in refused.message and "Nothing you had saved is lost" in refused.message
-        status, _ = relay.http_get("/healthz")
-        assert status == 200  # still serving
+        # Still serving, but health checks are told it cannot save (issue #15 item 12).
+        status, body = relay.http_get("/healthz")
+        assert status == 503 and json.loads(body)["status"] == "degraded", body
+        assert json.loads(body)["problems"] == ["disk_full"]
         assert "parley_db_write_errors_total" in relay.http_get("/metrics")[1]
         (small_disk / "filler").unlink()
         created.append(await client.create_meeting("after the disk was freed"))
+        for _ in range(100):  # healthy again once a heartbeat (every 0.3 s here) is written
+            status, body = relay.http_get("/healthz")
+            if status == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 200 and json.loads(body)["status"] == "ok", body
     finally:
         relay.stop()
     log = relay.log
