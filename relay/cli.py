@@ -18,6 +18,7 @@ from typing import Any
 from relay.admin_cli import register as register_admin
 from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin
 from relay.config import ConfigError
+from relay.directory.cli import register as register_directory
 from relay.ops_cli import register as register_ops
 from relay.store.models import User
 from shared.errors import ParleyError
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     meeting.set_defaults(func=cmd_meeting)
     register_admin(sub, common)  # room, maintenance, audit (relay/admin_cli.py)
     register_ops(sub, common)  # backup, report availability (relay/ops_cli.py)
+    register_directory(sub, common)  # directory check, directory sync (relay/directory/cli.py)
     return parser
 
 

@@ -280,6 +280,11 @@ def _load_section(name: str, section: Any, values: dict[str, Any]) -> None:
     fields = {f.name: f.type for f in dataclasses.fields(section)}
     for sub, sub_value in values.items():
         if sub not in fields:
+            if sub == "bind_password":
+                raise ConfigError(
+                    f"[{name}] bind_password is not read from this file: put the service account's password "
+                    "in a file (bind_password_file) or an environment variable (bind_password_env)."
+                )
             raise ConfigError(f"Unknown configuration key [{name}] {sub}.")
         current = getattr(section, sub)
         if dataclasses.is_dataclass(current):
