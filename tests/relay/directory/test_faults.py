@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from ldap3 import MODIFY_REPLACE
 
+from client.engine.meetings import MeetingDesk
 from relay.config import ConfigError, LdapConfig, LdapGroupsConfig, load_config
 from relay.directory.client import DirectoryClient, classify_bind_refusal
 from relay.directory.config import service_password
@@ -83,6 +84,10 @@ async def test_directory_faults_have_their_own_sentence_and_local_accounts_still
             assert leak not in refused.value.message.lower()
         await client.sign_in(admin, "correct horse")  # the local administrator still gets in
         assert client.user.username == admin
+        colleague = relay.add_user(f"{admin}col", display="Adam Colleague")
+        found = await MeetingDesk(client).find_people("adam")  # local accounts are still found
+        assert [p.username for p in found.people] == [colleague]
+        assert found.note == "The company directory is not answering, so only people who have used Parley are listed."
     finally:
         relay.stop()
 

@@ -219,3 +219,19 @@ async def test_people_search_finds_directory_colleagues_and_a_booking_invites_th
     start = time.time() + 3600
     saved = await desk.book(room.name, "Planning", start, start + 1800, "UTC", invitees=[colleague, local])
     assert sorted(saved.booking.invitees) == sorted([colleague, local])  # the colleague's account was made
+
+
+async def test_a_local_account_is_linked_when_its_owner_signs_in_with_the_directory_password(
+    slapd: Slapd, ldap_relay: RunningRelay, make_client: Any
+) -> None:
+    name = unique_name("lee")
+    ldap_relay.add_user(name, password="lee's old local pw", display="Lee Local")
+    slapd.add_person(name, "lee's directory pw", display="Lee Directory")
+    client = make_client(ldap_relay)
+    await client.connect()
+    assert (await client.sign_in(name, "lee's old local pw")).display_name == "Lee Local"  # mode both: local works
+    await client.sign_out()
+    assert (await client.sign_in(name, "lee's directory pw")).display_name == "Lee Directory"  # now linked
+    await client.sign_out()
+    with pytest.raises(Unauthorized, match=WRONG):
+        await client.sign_in(name, "lee's old local pw")  # the directory is the truth from now on
