@@ -96,7 +96,9 @@ class Relay:
             self.directory_sync = DirectorySync(
                 self.directory, self.directory_accounts, self.group_mapping, auth.ldap.sync_interval_seconds
             )
-        self.people = PeopleSearch(self.db, auth.ldap, self.directory, self.directory_accounts, self.group_mapping)
+        self.people = PeopleSearch(
+            self.db, auth.ldap, self.directory, self.directory_accounts, self.group_mapping, clock
+        )
         self.hosting = HostingGuard(self.db)
         self.meetings = Meetings(self.db, limits, self.links, clock)
         self.controls = ControlsBook()

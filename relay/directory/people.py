@@ -15,9 +15,10 @@ from relay.directory.client import DirectoryClient, DirectoryError
 from relay.directory.linked import DirectoryAccounts
 from relay.directory.mapping import GroupMapping
 from relay.peer import Peer, user_of
+from relay.ratelimit import TokenBucket
 from relay.store.db import Database
 from relay.store.models import User
-from shared.errors import BadRequest
+from shared.errors import BadRequest, RateLimited
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.relay.directory")
@@ -30,6 +31,11 @@ class _Inviting(Protocol):
 
 R = TypeVar("R", bound=_Inviting)
 
+# Searches one account may make: a person typing is far below this; a script harvesting the
+# directory through Parley is held to it.
+SEARCHES_PER_SECOND = 2.0
+SEARCH_BURST = 20
+
 
 class PeopleSearch:
     def __init__(
@@ -39,8 +45,11 @@ class PeopleSearch:
         directory: DirectoryClient | None,
         accounts: DirectoryAccounts,
         mapping: GroupMapping,
+        clock: Callable[[], float],
     ) -> None:
         self.db = db
+        self.clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
         self.min_chars = max(1, ldap.search_min_chars)
         self.limit = ldap.search_limit
         self.directory = directory
@@ -49,6 +58,12 @@ class PeopleSearch:
 
     async def search(self, peer: Peer, req: m.SearchPeople) -> m.Reply:
         me = user_of(peer)
+        now = self.clock()
+        bucket = self._buckets.setdefault(me.id, TokenBucket(SEARCHES_PER_SECOND, SEARCH_BURST, now))
+        if not bucket.take(now):
+            raise RateLimited(
+                "You are searching faster than anyone types. Wait a moment.", retry_after=bucket.retry_after()
+            )
         query = req.query.strip()[:100]
         if len(query) < self.min_chars:
             raise BadRequest(f"Type at least {self.min_chars} characters of a name to search.")

@@ -220,6 +220,18 @@ async def test_people_search_finds_directory_colleagues_and_a_booking_invites_th
     saved = await desk.book(room.name, "Planning", start, start + 1800, "UTC", invitees=[colleague, local])
     assert sorted(saved.booking.invitees) == sorted([colleague, local])  # the colleague's account was made
 
+    # Searching is held to what a person types: a script cannot harvest the directory through Parley.
+    refused = []
+    for _ in range(60):
+        try:
+            await desk.find_people("q")
+        except BadRequest:
+            continue
+        except RateLimited as exc:
+            refused.append(exc.message)
+            break
+    assert refused == ["You are searching faster than anyone types. Wait a moment."]
+
 
 async def test_a_local_account_is_linked_when_its_owner_signs_in_with_the_directory_password(
     slapd: Slapd, ldap_relay: RunningRelay, make_client: Any
