@@ -247,3 +247,26 @@ async def test_a_local_account_is_linked_when_its_owner_signs_in_with_the_direct
     await client.sign_out()
     with pytest.raises(Unauthorized, match=WRONG):
         await client.sign_in(name, "lee's old local pw")  # the directory is the truth from now on
+
+
+async def test_the_sync_of_one_relay_signs_people_out_on_every_relay(
+    slapd: Slapd, tmp_path: Path, make_client: Any
+) -> None:
+    """Two relays on one database: the one whose sync sees the change is not the one the person is on."""
+    shared = f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "shared.db"}"\n'
+    syncing = directory_config(slapd, tmp_path / "secret")
+    quiet = syncing.replace("sync_interval_seconds = 1", "sync_interval_seconds = 3600")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = RunningRelay(tmp_path / "a" / "data", shared + syncing).start()
+    second = RunningRelay(tmp_path / "b" / "data", shared + quiet).start()
+    try:
+        name = unique_name("max")
+        dn = slapd.add_person(name, "max's directory pw")
+        client = await directory_client(make_client, second, name, "max's directory pw")
+        signed_out = asyncio.ensure_future(client.wait_for(lambda e: isinstance(e, ev.SignedOut), timeout=15))
+        slapd.modify(dn, {"employeeType": [(MODIFY_REPLACE, ["disabled"])]})
+        assert (await signed_out).reason == "suspended"
+    finally:
+        second.stop()
+        first.stop()
