@@ -18,13 +18,14 @@ import ssl
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPCertificateError, LDAPException, LDAPSocketReceiveError, LDAPStartTLSError
 from ldap3.utils.conv import escape_filter_chars
 
-from relay.config import LdapConfig
+from relay.config import ConfigError, LdapConfig
 
 log = logging.getLogger("parley.relay.directory")
 
@@ -93,19 +94,26 @@ class DirectoryClient:
         self.ldap = ldap
         self._service_password = service_password
         self._timeout = ldap.timeout_seconds
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="parley-ldap")
-        validate = ssl.CERT_REQUIRED
-        self._tls = Tls(validate=validate, ca_certs_file=ldap.ca_file or None, version=ssl.PROTOCOL_TLS_CLIENT)
-        self._servers = [
-            Server(
-                url,
-                use_ssl=url.lower().startswith("ldaps://"),
-                tls=self._tls,
-                get_info=NONE,
-                connect_timeout=self._timeout,
+        if ldap.ca_file and not Path(ldap.ca_file).is_file():
+            raise ConfigError(f"[auth.ldap] ca_file {ldap.ca_file} does not exist or is not a file.")
+        try:
+            # Certificates are always verified, and the host name in the URL must match.
+            self._tls = Tls(
+                validate=ssl.CERT_REQUIRED, ca_certs_file=ldap.ca_file or None, version=ssl.PROTOCOL_TLS_CLIENT
             )
-            for url in ldap.urls
-        ]
+            self._servers = [
+                Server(
+                    url,
+                    use_ssl=url.lower().startswith("ldaps://"),
+                    tls=self._tls,
+                    get_info=NONE,
+                    connect_timeout=self._timeout,
+                )
+                for url in ldap.urls
+            ]
+        except LDAPException as exc:
+            raise ConfigError(f"[auth.ldap] cannot be used: {exc}.") from None
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="parley-ldap")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

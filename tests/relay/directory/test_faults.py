@@ -127,6 +127,10 @@ def test_configuration_refuses_plain_ldap_and_passwords_in_the_file(tmp_path: Pa
         load('urls = ["ldaps://dc1"]\nbind_dn = "cn=svc"\nbind_password = "secret"')
     with pytest.raises(ConfigError, match="must say where the service account's password is"):
         load('urls = ["ldaps://dc1"]\nbind_dn = "cn=svc"')
+    with pytest.raises(ConfigError, match=r"ca_file .* does not exist"):
+        DirectoryClient(LdapConfig(urls=["ldaps://dc1"], ca_file=str(tmp_path / "no-ca.pem")), "")
+    with pytest.raises(ConfigError, match="port must be an integer"):
+        DirectoryClient(LdapConfig(urls=["ldaps://dc1:ldaps"]), "")
     with pytest.raises(ConfigError, match='mode must be "local", "ldap" or "both"'):
         (tmp_path / "m.toml").write_text('[auth]\nmode = "sso"\n')
         load_config(tmp_path / "m.toml")
