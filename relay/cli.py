@@ -147,7 +147,15 @@ def cmd_meeting(args: argparse.Namespace) -> int:
 
 
 def _user_row(u: User) -> dict[str, Any]:
-    return {"username": u.username, "display_name": u.display_name, "suspended": u.suspended, "id": u.id}
+    return {
+        "username": u.username,
+        "display_name": u.display_name,
+        "suspended": u.suspended,
+        "id": u.id,
+        "source": u.source,  # "local" or "directory"
+        "may_host": u.may_host,
+        "is_admin": u.is_admin,
+    }
 
 
 # --- parser ---------------------------------------------------------------------------------

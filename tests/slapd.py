@@ -111,6 +111,7 @@ class Slapd:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.port = 0
+        self.plain_port = 0  # ldap:// (StartTLS or plain)
         self.proc: subprocess.Popen[bytes] | None = None
         self.ca_file = folder / "ca.pem"
         self.other_ca_file = folder / "other-ca.pem"
@@ -155,7 +156,8 @@ access to * by users read by * none
 """
         )
         self.port = _free_port()
-        listen = f"ldaps://127.0.0.1:{self.port}/ ldaps://127.0.0.2:{self.port}/"
+        self.plain_port = _free_port()
+        listen = f"ldaps://127.0.0.1:{self.port}/ ldaps://127.0.0.2:{self.port}/ ldap://127.0.0.1:{self.plain_port}/"
         self.proc = subprocess.Popen(
             [SLAPD, "-f", str(f / "slapd.conf"), "-h", listen, "-d", "0"],
             stdout=subprocess.DEVNULL,

@@ -177,8 +177,10 @@ class DirectoryClient:
             )
             try:
                 conn.open()
-                if self.ldap.start_tls and not server.ssl:
-                    conn.start_tls()
+                # A refused StartTLS must never fall back to sending the password in the clear.
+                if self.ldap.start_tls and not server.ssl and not (conn.start_tls() and conn.tls_started):
+                    conn.unbind()
+                    raise LDAPStartTLSError("the server did not start TLS")
             except LDAPException as exc:
                 error = _open_failure(server.name, exc)
                 failures.append(error.message)

@@ -15,7 +15,7 @@ from ldap3 import MODIFY_REPLACE
 
 from client.engine.meetings import MeetingDesk
 from relay.config import ConfigError, LdapConfig, LdapGroupsConfig, load_config
-from relay.directory.client import DirectoryClient, classify_bind_refusal
+from relay.directory.client import DirectoryClient, DirectoryError, classify_bind_refusal
 from relay.directory.config import service_password
 from relay.directory.mapping import GroupMapping
 from shared.errors import Unavailable
@@ -182,3 +182,35 @@ async def test_active_directory_shape_memberof_and_the_disabled_bit(slapd: Slapd
         == "wrong_password"
     )
     assert classify_bind_refusal("Invalid credentials") == "wrong_password"
+
+
+async def test_start_tls_is_verified_and_plain_ldap_only_when_allowed(slapd: Slapd) -> None:
+    name = unique_name("sam")
+    slapd.add_person(name, "sam's pw")
+    base = {
+        "ca_file": str(slapd.ca_file),
+        "bind_dn": SERVICE_DN,
+        "user_base": f"ou=people,{BASE}",
+        "user_filter": "(uid={username})",
+        "username_attribute": "uid",
+    }
+    start_tls = DirectoryClient(
+        LdapConfig(urls=[f"ldap://127.0.0.1:{slapd.plain_port}"], start_tls=True, **base), SERVICE_PW
+    )
+    untrusted = DirectoryClient(
+        LdapConfig(
+            urls=[f"ldap://127.0.0.1:{slapd.plain_port}"],
+            start_tls=True,
+            **{**base, "ca_file": str(slapd.other_ca_file)},
+        ),
+        SERVICE_PW,
+    )
+    try:
+        entry = await start_tls.find_user(name)
+        assert entry is not None and await start_tls.verify_password(entry.dn, "sam's pw") == "ok"
+        with pytest.raises(DirectoryError) as refused:
+            await untrusted.find_user(name)
+        assert refused.value.reason == "certificate"
+    finally:
+        start_tls.close()
+        untrusted.close()

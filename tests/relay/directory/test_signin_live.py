@@ -4,6 +4,7 @@ OpenLDAP server (tests/slapd.py) over ldaps, signed in from the headless client.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -93,6 +94,9 @@ async def test_directory_user_signs_in_hosts_and_a_colleague_joins(
         rows = db.execute("SELECT source, password_hash FROM users WHERE username = ?", (host,)).fetchall()
     assert "ann's directory pw" not in dump and "ben's directory pw" not in dump
     assert rows == [("directory", "!directory")]
+    listed = {u["username"]: u for u in json.loads(ldap_relay.cli("user", "list", "--json").stdout)}
+    assert listed[host]["source"] == "directory" and listed[host]["may_host"] is True
+    assert listed[guest]["may_host"] is False and listed[guest]["is_admin"] is False
 
 
 async def test_group_change_gives_host_rights_after_a_sync(
