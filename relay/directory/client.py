@@ -121,13 +121,16 @@ class DirectoryClient:
     # --- the questions ----------------------------------------------------------------------
 
     async def find_user(self, username: str) -> DirectoryEntry | None:
-        """The entry for a sign-in name, or None when the directory has none (or more than one)."""
-        return (await self.find_users([username]))[username]
+        """The entry for a name typed at sign-in (``user_filter``), or None when the directory has
+        none (or more than one)."""
+        found = await self._run(lambda: self._find_users([username], typed=True))
+        return found[username]
 
     async def find_users(self, usernames: Iterable[str]) -> dict[str, DirectoryEntry | None]:
-        """Several users over one service connection (the periodic sync)."""
+        """Entries by Parley user name (``username_attribute``), over one service connection: the
+        periodic sync and invitees. Also right when ``user_filter`` lets people type their e-mail."""
         names = list(usernames)
-        return await self._run(lambda: self._find_users(names), deadline=self._timeout * (2 + len(names)))
+        return await self._run(lambda: self._find_users(names, typed=False), deadline=self._timeout * (2 + len(names)))
 
     async def verify_password(self, dn: str, password: str) -> BindResult:
         """Bind as ``dn`` with ``password``: the directory checks it; nothing is kept."""
@@ -215,16 +218,21 @@ class DirectoryClient:
             raise DirectoryError("refused", f"the search in {base} failed: {(conn.result or {}).get('description')}")
         return [r for r in conn.response or [] if r.get("type") == "searchResEntry"]
 
-    def _find_users(self, names: list[str]) -> dict[str, DirectoryEntry | None]:
+    def _find_users(self, names: list[str], *, typed: bool) -> dict[str, DirectoryEntry | None]:
         conn = self._service()
         try:
-            return {name: self._find_one(conn, name) for name in names}
+            return {name: self._find_one(conn, name, typed) for name in names}
         finally:
             conn.unbind()
 
-    def _find_one(self, conn: Connection, name: str) -> DirectoryEntry | None:
+    def _find_one(self, conn: Connection, name: str, typed: bool) -> DirectoryEntry | None:
         ldap = self.ldap
-        query = ldap.user_filter.replace("{username}", escape_filter_chars(name))
+        escaped = escape_filter_chars(name)
+        if typed:
+            query = ldap.user_filter.replace("{username}", escaped)
+        else:
+            people = ldap.user_filter.replace("{username}", "*")
+            query = f"(&{people}({ldap.username_attribute}={escaped}))"
         attributes = [
             ldap.username_attribute,
             ldap.display_name_attribute,

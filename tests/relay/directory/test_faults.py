@@ -214,3 +214,25 @@ async def test_start_tls_is_verified_and_plain_ldap_only_when_allowed(slapd: Sla
     finally:
         start_tls.close()
         untrusted.close()
+
+
+async def test_sign_in_by_e_mail_keeps_the_user_name_for_the_sync(slapd: Slapd) -> None:
+    """A user_filter that accepts the e-mail address: the account is still named and synced by uid."""
+    name = unique_name("una")
+    slapd.add_person(name, "una's pw")
+    ldap = LdapConfig(
+        urls=[slapd.url],
+        ca_file=str(slapd.ca_file),
+        bind_dn=SERVICE_DN,
+        user_base=f"ou=people,{BASE}",
+        user_filter="(&(objectClass=inetOrgPerson)(|(uid={username})(mail={username})))",
+        username_attribute="uid",
+    )
+    directory = DirectoryClient(ldap, SERVICE_PW)
+    try:
+        typed = await directory.find_user(f"{name}@example.com")
+        assert typed is not None and typed.username == name
+        assert (await directory.find_users([name]))[name] == typed
+        assert (await directory.find_users([f"{name}@example.com"]))[f"{name}@example.com"] is None
+    finally:
+        directory.close()
