@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from cryptography import x509
@@ -113,6 +114,7 @@ class Slapd:
         self.port = 0
         self.plain_port = 0  # ldap:// (StartTLS or plain)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
         self.ca_file = folder / "ca.pem"
         self.other_ca_file = folder / "other-ca.pem"
 
@@ -158,10 +160,11 @@ access to * by users read by * none
         self.port = _free_port()
         self.plain_port = _free_port()
         listen = f"ldaps://127.0.0.1:{self.port}/ ldaps://127.0.0.2:{self.port}/ ldap://127.0.0.1:{self.plain_port}/"
+        self._log = open(f / "slapd.log", "wb")  # slapd writes to it until stop()
         self.proc = subprocess.Popen(
             [SLAPD, "-f", str(f / "slapd.conf"), "-h", listen, "-d", "0"],
             stdout=subprocess.DEVNULL,
-            stderr=open(f / "slapd.log", "wb"),
+            stderr=self._log,
             start_new_session=True,
         )
         self._wait_ready()
@@ -266,6 +269,9 @@ access to * by users read by * none
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 @pytest.fixture(scope="session")
