@@ -91,10 +91,14 @@ class Relay:
         if auth.mode != "local":
             self.directory = DirectoryClient(auth.ldap, service_password(auth.ldap))
             self.accounts.password_check = DirectorySignIn(
-                auth.mode, self.directory, self.directory_accounts, self.group_mapping, self.accounts
+                auth.mode, self.directory, self.directory_accounts, self.group_mapping, self.accounts, self.metrics
             )
             self.directory_sync = DirectorySync(
-                self.directory, self.directory_accounts, self.group_mapping, auth.ldap.sync_interval_seconds
+                self.directory,
+                self.directory_accounts,
+                self.group_mapping,
+                auth.ldap.sync_interval_seconds,
+                self.metrics,
             )
         self.people = PeopleSearch(
             self.db, auth.ldap, self.directory, self.directory_accounts, self.group_mapping, clock

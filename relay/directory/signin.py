@@ -15,6 +15,7 @@ from relay.accounts import PasswordCheck
 from relay.directory.client import DirectoryClient, DirectoryEntry, DirectoryError
 from relay.directory.linked import SOURCE, DirectoryAccounts
 from relay.directory.mapping import GroupMapping
+from relay.ops.metrics import RelayMetrics
 from relay.store.models import User
 from shared.errors import BadRequest, Forbidden, Unavailable
 
@@ -56,14 +57,31 @@ class DirectorySignIn:
         accounts: DirectoryAccounts,
         mapping: GroupMapping,
         local: PasswordCheck,
+        metrics: RelayMetrics,
     ) -> None:
         self.both = mode == "both"
+        self.metrics = metrics
         self.directory = directory
         self.accounts = accounts
         self.mapping = mapping
         self.local = local
 
     async def check_password(self, name: str, password: str) -> User | None:
+        try:
+            user = await self._check(name, password)
+        except Unavailable:
+            self.metrics.directory_signins.labels("unavailable").inc()
+            raise
+        except Forbidden:
+            self.metrics.directory_signins.labels("refused").inc()
+            raise
+        if user is not None and user.source == SOURCE:
+            self.metrics.directory_signins.labels("ok").inc()
+        elif user is None:
+            self.metrics.directory_signins.labels("wrong_password_or_unknown").inc()
+        return user
+
+    async def _check(self, name: str, password: str) -> User | None:
         known = await self.accounts.by_name(name)
         local_account = known is not None and known.source != SOURCE
         if local_account and self.both:
@@ -73,6 +91,7 @@ class DirectorySignIn:
         try:
             entry = await self.directory.find_user(name)
         except DirectoryError as exc:
+            self.metrics.directory_errors.labels(exc.reason).inc()
             log.warning("directory sign-in could not ask the directory: %s", exc.message)
             if local_account and self.both:
                 return None  # a wrong local password; the directory being down changes nothing
@@ -88,6 +107,7 @@ class DirectorySignIn:
         try:
             result = await self.directory.verify_password(entry.dn, password)
         except DirectoryError as exc:
+            self.metrics.directory_errors.labels(exc.reason).inc()
             log.warning("directory sign-in could not check the password: %s", exc.message)
             raise unavailable(exc) from None
         if result == "wrong_password":

@@ -15,6 +15,7 @@ from relay.background import Background
 from relay.directory.client import DirectoryClient, DirectoryError
 from relay.directory.linked import DirectoryAccounts
 from relay.directory.mapping import GroupMapping
+from relay.ops.metrics import RelayMetrics
 
 log = logging.getLogger("parley.relay.directory")
 
@@ -28,12 +29,19 @@ class SyncReport:
     disabled: list[str] = field(default_factory=list)
     updated: int = 0
     error: str = ""
+    reason: str = ""
 
 
 class DirectorySync:
     def __init__(
-        self, directory: DirectoryClient, accounts: DirectoryAccounts, mapping: GroupMapping, interval: float
+        self,
+        directory: DirectoryClient,
+        accounts: DirectoryAccounts,
+        mapping: GroupMapping,
+        interval: float,
+        metrics: RelayMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.directory = directory
         self.accounts = accounts
         self.mapping = mapping
@@ -51,6 +59,8 @@ class DirectorySync:
                 log.exception("directory sync failed")
                 continue
             if report.error:
+                if self.metrics is not None:
+                    self.metrics.directory_errors.labels(report.reason).inc()
                 log.warning("directory sync skipped: %s", report.error)
             elif report.disabled:
                 log.info("directory sync: %d checked, suspended %s", report.checked, ", ".join(report.disabled))
@@ -63,7 +73,7 @@ class DirectorySync:
             try:
                 found = await self.directory.find_users([u.username for u in batch])
             except DirectoryError as exc:
-                report.error = exc.message
+                report.error, report.reason = exc.message, exc.reason
                 return report
             for user in batch:
                 report.checked += 1

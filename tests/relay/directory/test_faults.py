@@ -82,6 +82,10 @@ async def test_directory_faults_have_their_own_sentence_and_local_accounts_still
         assert sentence in refused.value.message
         for leak in ("ldap", "127.0.0", "dc=", str(slapd.port)):
             assert leak not in refused.value.message.lower()
+        reason = {"down": "unreachable", "slow": "timeout", "certificate": "certificate"}[fault]
+        _status, metrics = relay.http_get("/metrics")  # what the administrator's alert sees
+        assert f'parley_directory_errors_total{{reason="{reason}"}} 1.0' in metrics
+        assert 'parley_directory_signins_total{outcome="unavailable"} 1.0' in metrics
         await client.sign_in(admin, "correct horse")  # the local administrator still gets in
         assert client.user.username == admin
         colleague = relay.add_user(f"{admin}col", display="Adam Colleague")
