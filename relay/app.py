@@ -23,6 +23,14 @@ from relay.bookings import Bookings
 from relay.chat import ChatService
 from relay.config import Config
 from relay.controls import ControlsBook
+from relay.directory.client import DirectoryClient
+from relay.directory.config import service_password
+from relay.directory.hosting import HostingGuard
+from relay.directory.linked import DirectoryAccounts
+from relay.directory.mapping import GroupMapping
+from relay.directory.people import PeopleSearch
+from relay.directory.signin import DirectorySignIn
+from relay.directory.sync import DirectorySync
 from relay.host_actions import Handover, HostActions, UnmutePolicy
 from relay.join import JoinService
 from relay.length_limit import LengthLimit
@@ -74,6 +82,29 @@ class Relay:
         self.audit = Audit(self.db, clock, self.background)
         # Accounts, meetings and the host's decisions about them.
         self.accounts = Accounts(self.db, limits, clock, self.metrics)
+        # The company directory (auth.mode "ldap" or "both"): it checks passwords at sign-in, its
+        # groups say who may host, and its sync suspends accounts it disabled or removed.
+        auth = config.auth
+        self.directory_accounts = DirectoryAccounts(self.db, clock)
+        self.group_mapping = GroupMapping(auth.ldap.groups)
+        self.directory: DirectoryClient | None = None
+        self.directory_sync: DirectorySync | None = None
+        if auth.mode != "local":
+            self.directory = DirectoryClient(auth.ldap, service_password(auth.ldap))
+            self.accounts.password_check = DirectorySignIn(
+                auth.mode, self.directory, self.directory_accounts, self.group_mapping, self.accounts, self.metrics
+            )
+            self.directory_sync = DirectorySync(
+                self.directory,
+                self.directory_accounts,
+                self.group_mapping,
+                auth.ldap.sync_interval_seconds,
+                self.metrics,
+            )
+        self.people = PeopleSearch(
+            self.db, auth.ldap, self.directory, self.directory_accounts, self.group_mapping, clock
+        )
+        self.hosting = HostingGuard(self.db)
         self.meetings = Meetings(self.db, limits, self.links, clock)
         self.controls = ControlsBook()
         self.rooms = Rooms(self.db, config, clock, self.links)
@@ -142,15 +173,15 @@ class Relay:
                 route(m.Ping, self.sessions.ping),
                 route(m.ListSessions, self.sessions.list),
                 route(m.RevokeSession, self.sessions.revoke),
-                route(m.CreateMeeting, self.joins.create),
+                route(m.CreateMeeting, self.hosting.hosts_only(self.joins.create)),
                 route(m.JoinMeeting, self.joins.join),
                 route(m.LeaveMeeting, self.seating.leave),
                 route(m.EndMeeting, self.seating.end),
                 route(m.HostAction, self.host_actions.act),
                 route(m.RaiseHand, self.host_actions.raise_hand),
                 route(m.ListRooms, self.bookings.list_rooms),
-                route(m.BookRoom, self.bookings.book),
-                route(m.EditBooking, self.bookings.edit),
+                route(m.BookRoom, self.hosting.hosts_only(self.people.creating_invitees(self.bookings.book))),
+                route(m.EditBooking, self.people.creating_invitees(self.bookings.edit)),
                 route(m.CancelBooking, self.bookings.cancel),
                 route(m.ListBookings, self.bookings.list),
                 route(m.ListMaintenance, self.maintenance.list),
@@ -171,6 +202,7 @@ class Relay:
                 route(m.AckFile, self.files.on_ack),
                 route(m.ResumeFile, self.files.on_resume),
                 route(m.CancelFile, self.files.on_cancel),
+                route(m.SearchPeople, self.people.search),
             ]
         )
 
@@ -183,6 +215,8 @@ class Relay:
         await self.ops.start()
         await self.sessions.start(self.background)
         await self.maintenance.start()
+        if self.directory_sync is not None:
+            self.directory_sync.start(self.background)
 
     async def stop(self) -> None:
         await self.media.stop()  # closes every peer connection (SIGTERM, tests)
@@ -191,6 +225,8 @@ class Relay:
         await self.ops.stop()  # records the clean stop for the availability report
         self.accounts.signin.close()
         await self.db.close()
+        if self.directory is not None:
+            self.directory.close()
 
     # --- connections ------------------------------------------------------------------------
 

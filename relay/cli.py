@@ -18,6 +18,7 @@ from typing import Any
 from relay.admin_cli import register as register_admin
 from relay.cli_support import RUNTIME_FILE, Admin, config_of, read_password, when, with_admin, write_runtime
 from relay.config import ConfigError
+from relay.directory.cli import register as register_directory
 from relay.ops.private_files import keep_private
 from relay.ops_cli import register as register_ops
 from relay.store.models import User
@@ -151,7 +152,15 @@ def cmd_meeting(args: argparse.Namespace) -> int:
 
 
 def _user_row(u: User) -> dict[str, Any]:
-    return {"username": u.username, "display_name": u.display_name, "suspended": u.suspended, "id": u.id}
+    return {
+        "username": u.username,
+        "display_name": u.display_name,
+        "suspended": u.suspended,
+        "id": u.id,
+        "source": u.source,  # "local" or "directory"
+        "may_host": u.may_host,
+        "is_admin": u.is_admin,
+    }
 
 
 # --- parser ---------------------------------------------------------------------------------
@@ -199,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     meeting.set_defaults(func=cmd_meeting)
     register_admin(sub, common)  # room, maintenance, audit (relay/admin_cli.py)
     register_ops(sub, common)  # backup, report availability (relay/ops_cli.py)
+    register_directory(sub, common)  # directory check, directory sync (relay/directory/cli.py)
     return parser
 
 

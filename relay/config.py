@@ -188,6 +188,59 @@ class OpsConfig:
 
 
 @dataclass
+class LdapGroupsConfig:
+    # Group DNs (compared without regard to case or spaces). Empty `sign_in`: everyone the user
+    # search finds may sign in; empty `host`: every directory user may create and book meetings.
+    sign_in: list[str] = field(default_factory=list)
+    host: list[str] = field(default_factory=list)
+    admin: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LdapConfig:
+    # ldaps://host:636 (or ldap://host:389 with start_tls = true); several are tried in order.
+    urls: list[str] = field(default_factory=list)
+    start_tls: bool = False
+    # PEM file of the CA that signed the directory's certificate (empty: the system's CAs).
+    ca_file: str = ""
+    # ldap:// without StartTLS sends passwords in the clear: refused unless this is true.
+    allow_plain: bool = False
+    # The service account that searches the directory. Its password comes from a file or an
+    # environment variable, never from this file.
+    bind_dn: str = ""
+    bind_password_file: str = ""
+    bind_password_env: str = ""
+    user_base: str = ""
+    # {username} is replaced by the name typed at sign-in, escaped for LDAP filters.
+    user_filter: str = "(&(objectClass=user)(sAMAccountName={username}))"
+    username_attribute: str = "sAMAccountName"
+    display_name_attribute: str = "displayName"
+    email_attribute: str = "mail"
+    # An account is disabled when Active Directory's userAccountControl has the disabled bit, or
+    # when `disabled_attribute` holds one of `disabled_values` (any value when that list is empty).
+    disabled_attribute: str = ""
+    disabled_values: list[str] = field(default_factory=list)
+    # Groups: the user entry's memberOf (Active Directory, OpenLDAP's memberof overlay), or with
+    # `group_base` set, a search there for groups whose member/uniqueMember is the user's DN.
+    group_base: str = ""
+    group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    groups: LdapGroupsConfig = field(default_factory=LdapGroupsConfig)
+    timeout_seconds: float = 5.0
+    # Seconds between checks of every directory account (disabled or gone: signed out everywhere).
+    sync_interval_seconds: float = 300.0
+    # People search when booking: the shortest query sent to the directory, and the most answers.
+    search_min_chars: int = 2
+    search_limit: int = 20
+
+
+@dataclass
+class AuthConfig:
+    # "local" (passwords kept by the relay), "ldap" (the company directory only) or "both".
+    mode: str = "local"
+    ldap: LdapConfig = field(default_factory=LdapConfig)
+
+
+@dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(".parley-data"))
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -198,6 +251,7 @@ class Config:
     files: FilesConfig = field(default_factory=FilesConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     ops: OpsConfig = field(default_factory=OpsConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
     def database_url(self) -> str:
@@ -223,6 +277,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "files": FilesConfig,
     "backup": BackupConfig,
     "ops": OpsConfig,
+    "auth": AuthConfig,
 }
 
 
@@ -261,12 +316,7 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
         section_type = _SECTIONS.get(key)
         if section_type is None or not isinstance(value, dict):
             raise ConfigError(f"Unknown configuration section or key {key!r}.")
-        section = getattr(config, key)
-        fields = {f.name: f.type for f in dataclasses.fields(section_type)}
-        for sub, sub_value in value.items():
-            if sub not in fields:
-                raise ConfigError(f"Unknown configuration key [{key}] {sub}.")
-            setattr(section, sub, _coerce(key, sub, sub_value, fields[sub]))
+        _load_section(key, getattr(config, key), value)
     if data_dir is not None:
         config.data_dir = Path(data_dir)
     if config.server.metrics_listen:
@@ -288,4 +338,57 @@ def load_config(path: Path | None = None, *, data_dir: Path | None = None) -> Co
             f"[media] video_ceiling_kbps ({media.video_ceiling_kbps}) is below max_video_kbps "
             f"({media.max_video_kbps}): publishers that do as the relay asks would be cut off."
         )
+    _check_auth(config.auth)
     return config
+
+
+def _load_section(name: str, section: Any, values: dict[str, Any]) -> None:
+    """Set a section's keys; a key whose value is itself a section (``[auth.ldap]``) recurses."""
+    fields = {f.name: f.type for f in dataclasses.fields(section)}
+    for sub, sub_value in values.items():
+        if sub not in fields:
+            if sub == "bind_password":
+                raise ConfigError(
+                    f"[{name}] bind_password is not read from this file: put the service account's password "
+                    "in a file (bind_password_file) or an environment variable (bind_password_env)."
+                )
+            raise ConfigError(f"Unknown configuration key [{name}] {sub}.")
+        current = getattr(section, sub)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(sub_value, dict):
+                raise ConfigError(f"[{name}.{sub}] must be a section.")
+            _load_section(f"{name}.{sub}", current, sub_value)
+        else:
+            setattr(section, sub, _coerce(name, sub, sub_value, fields[sub]))
+
+
+def _check_auth(auth: AuthConfig) -> None:
+    if auth.mode not in ("local", "ldap", "both"):
+        raise ConfigError(f'[auth] mode must be "local", "ldap" or "both", not {auth.mode!r}.')
+    if auth.mode == "local":
+        return
+    ldap = auth.ldap
+    if not ldap.urls:
+        raise ConfigError("[auth.ldap] urls must name at least one directory server (ldaps://host:636).")
+    for url in ldap.urls:
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in ("ldaps", "ldap"):
+            raise ConfigError(f"[auth.ldap] urls: {url!r} is not an ldaps:// or ldap:// address.")
+        if scheme == "ldap" and not ldap.start_tls and not ldap.allow_plain:
+            raise ConfigError(
+                f"[auth.ldap] urls: {url} would send passwords unencrypted. Use ldaps://, or set "
+                "start_tls = true; allow_plain = true allows it (for a test directory only)."
+            )
+    if not ldap.user_base:
+        raise ConfigError("[auth.ldap] user_base must name where the user accounts are (e.g. DC=example,DC=com).")
+    if "{username}" not in ldap.user_filter:
+        raise ConfigError("[auth.ldap] user_filter must contain {username}.")
+    if ldap.bind_dn and not (ldap.bind_password_file or ldap.bind_password_env):
+        raise ConfigError(
+            "[auth.ldap] bind_password_file or bind_password_env must say where the service account's "
+            "password is (it is never written in this file)."
+        )
+    if ldap.timeout_seconds <= 0 or ldap.sync_interval_seconds <= 0:
+        raise ConfigError("[auth.ldap] timeout_seconds and sync_interval_seconds must be more than 0.")
+    if ldap.search_limit < 1:
+        raise ConfigError("[auth.ldap] search_limit must be at least 1.")

@@ -204,6 +204,12 @@ class Sessions:
                 self._end_session(peer, "suspended", "Your account was suspended by an administrator.")
             elif kind == "user_sessions_revoked" and peer.user.id == user_id:
                 self._end_session(peer, "revoked", "Your password was reset. Sign in again.")
+            elif kind == "user_directory_disabled" and peer.user.id == user_id:
+                self._end_session(
+                    peer,
+                    "suspended",
+                    "Your company account was disabled or removed in the directory, so you were signed out.",
+                )
             elif kind == "session_revoked" and peer.session_id == session_id:
                 self._end_session(peer, "revoked", "This sign-in was revoked.")
             elif kind == "session_logged_out" and peer.session_id == session_id:

@@ -23,6 +23,9 @@ from typing import Any
 
 import pytest
 
+# The private OpenLDAP server (fixture ``slapd``) for the company-directory tests.
+pytest_plugins = ["tests.slapd"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 os.environ.setdefault("PARLEY_NO_KEYRING", "1")

@@ -64,6 +64,13 @@ class MeetingDesk:
         assert isinstance(reply, m.RoomList)
         return reply.rooms
 
+    async def find_people(self, query: str, limit: int = 0) -> m.PeopleFound:
+        """Colleagues to invite whose name or user name matches ``query`` (Parley accounts and the
+        company directory); the relay refuses a query shorter than its minimum."""
+        reply = await self.client.request(m.SearchPeople(id=0, query=query, limit=limit))
+        assert isinstance(reply, m.PeopleFound)
+        return reply
+
     async def bookings(self, include_past: bool = False) -> list[m.BookingInfo]:
         """Bookings this person hosts or is invited to, soonest first."""
         reply = await self.client.request(m.ListBookings(id=0, include_past=include_past))

@@ -33,6 +33,7 @@ from client.engine import events as ev
 from client.engine.meetings import MeetingDesk, booking_ics, format_local, invitation_text, local_zone_name
 from client.ui import tasks
 from client.ui.lifetime import listen
+from client.ui.people import PeoplePicker
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
 
@@ -180,6 +181,8 @@ class BookingDialog(QDialog):
         form.addRow(self.tr("End"), self.end)
         form.addRow(self.tr("Time zone"), self.timezone)
         form.addRow(self.tr("Invite"), self.invitees)
+        self.people = PeoplePicker(lambda query: service.require().find_people(query), self.invitees)
+        form.addRow("", self.people)
         form.addRow(self.tr("Repeat"), self.weekly)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")

@@ -30,6 +30,12 @@ class RelayMetrics:
         )
         self.protocol_errors = Counter("parley_protocol_errors", "Frames refused by validation", ["code"], registry=r)
         self.requests = Counter("parley_requests", "Requests handled", ["type"], registry=r)
+        self.directory_signins = Counter(
+            "parley_directory_signins", "Sign-ins checked with the company directory", ["outcome"], registry=r
+        )
+        self.directory_errors = Counter(
+            "parley_directory_errors", "Times the company directory could not be asked", ["reason"], registry=r
+        )
         self.reconnects = Counter("parley_reconnects", "Participants who took their seat back", registry=r)
         self.forwarded_packets = Counter("parley_forwarded_packets", "RTP packets forwarded", ["kind"], registry=r)
         self.forwarded_bytes = Counter("parley_forwarded_bytes", "RTP bytes forwarded", ["kind"], registry=r)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -26,6 +26,15 @@ class User(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    # Company directory (migration 0009_directory_accounts): "local" accounts have a password
+    # here; "directory" accounts are checked by binding to the directory and have none.
+    # ``suspended_by`` is "directory" when the directory sync suspended the account (so only the
+    # sync lifts it); ``may_host`` (create and book meetings) and ``is_admin`` come from groups.
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    suspended_by: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    may_host: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Session(Base):

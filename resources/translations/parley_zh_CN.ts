@@ -536,6 +536,39 @@
     </message>
 </context>
 <context>
+    <name>PeoplePicker</name>
+    <message>
+        <location filename="../../client/ui/people.py" line="33" />
+        <source>Find a colleague</source>
+        <translation>查找同事</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/people.py" line="34" />
+        <source>Find a colleague by name</source>
+        <translation>按姓名查找同事</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/people.py" line="36" />
+        <source>Colleagues found</source>
+        <translation>找到的同事</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/people.py" line="65" />
+        <source>Type at least {0} characters of a name.</source>
+        <translation>请至少输入姓名中的 {0} 个字符。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/people.py" line="81" />
+        <source>Nobody found for “{0}”.</source>
+        <translation>没有找到“{0}”。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/people.py" line="64" />
+        <source>{0} is invited.</source>
+        <translation>已邀请 {0}。</translation>
+    </message>
+</context>
+<context>
     <name>PreJoinView</name>
     <message>
         <location filename="../../client/ui/prejoin.py" line="69" />

@@ -867,6 +867,32 @@ class MediaStopped(_Msg, tag="media.stopped"):
     message: str
 
 
+class PersonInfo(msgspec.Struct):
+    """Someone who can be invited: a Parley user name and the name people know them by."""
+
+    username: str
+    display_name: str
+
+
+class SearchPeople(_Msg, tag="people.search"):
+    """Find colleagues to invite by name (Parley accounts and the company directory). The relay
+    refuses queries shorter than its minimum and answers at most its limit (``limit`` 0: the
+    relay's limit; a smaller one is honoured)."""
+
+    id: int
+    query: str
+    limit: int = 0
+
+
+class PeopleFound(_Msg, tag="people.found"):
+    """Answer to ``people.search``, best matches first; ``note`` is a sentence worth showing (e.g.
+    the directory did not answer, so only Parley accounts are listed)."""
+
+    id: int
+    people: list[PersonInfo]
+    note: str = ""
+
+
 Request = (
     Hello
     | Login
@@ -904,6 +930,7 @@ Request = (
     | StopRecording
     | AllowCohostRecording
     | ReofferFile
+    | SearchPeople
 )
 Reply = (
     HelloOk
@@ -924,6 +951,7 @@ Reply = (
     | ChatHistoryList
     | FileKeys
     | RecordingStatus
+    | PeopleFound
 )
 Event = (
     ParticipantJoined
