@@ -8,6 +8,7 @@ from shared.errors import BadRequest, Forbidden
 
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+)\s+([0-9A-Fa-f:]+)\s*$", re.MULTILINE)
 _MEDIA = re.compile(r"^m=(\w+) ", re.MULTILINE)
+_UFRAG = re.compile(r"^a=ice-ufrag:(\S+)\s*$", re.MULTILINE)
 
 MAX_SDP_BYTES = 64 * 1024
 
@@ -52,3 +53,10 @@ def media_kinds(sdp: str) -> list[str]:
 def check_size(sdp: str) -> None:
     if len(sdp) > MAX_SDP_BYTES:
         raise BadRequest("The SDP is too large.")
+
+
+def ice_ufrag(sdp: str) -> str:
+    """The SDP's ICE username fragment ('' when there is none). aiortc has no ICE restart, so a
+    new fragment always means a new connection on the other side."""
+    found = _UFRAG.search(sdp)
+    return found.group(1) if found else ""

@@ -208,3 +208,26 @@ class Publishing:
         sentences = {"camera": CAMERA_LOST, "mic": MIC_LOST, "screen": SCREEN_LOST}  # the cause is in the log
         explained = explain_media(sentences.get(source, SCREEN_LOST), exc)
         self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
+
+    # --- rebuilding (client/engine/media/watchdog.py asks) ---------------------------------------
+
+    async def rebuild_publish(self) -> None:
+        """Replace the publish connection with a new one (it died or was closed): the same sources,
+        reopened (aiortc stops a sender's track with its connection), mutes kept. The relay takes
+        the new connection for the same seat (its new ICE username fragment tells it)."""
+        async with self._publish_lock:
+            old, self.publish_pc, self.channel = self.publish_pc, None, None
+            self._transceivers.clear()
+            muted = {source: bool(getattr(track, "muted", False)) for source, track in self.local_tracks.items()}
+            for track in self.local_tracks.values():
+                track.stop()
+            self.local_tracks.clear()
+            if old is not None:
+                try:
+                    await asyncio.wait_for(old.close(), 5.0)
+                except Exception as exc:
+                    log.info("closing the old publish connection: %r", exc)
+            self._open_sources()
+            for source, track in self.local_tracks.items():
+                track.muted = muted.get(source, False)
+        await self._publish()

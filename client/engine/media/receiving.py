@@ -45,6 +45,8 @@ class Receiving:
     first_frame_at: float | None
     first_video: asyncio.Event
     _offers: asyncio.Queue[m.SubscribeOffer]
+    _subscribe_lock: asyncio.Lock
+    _retired: set[str]
     _video_sinks: list[Callable[[str, str, av.VideoFrame], None]]
     _audio_sinks: list[Callable[[str, str, av.AudioFrame], None]]
     _level_listeners: list[Callable[[str, float], None]]
@@ -74,11 +76,57 @@ class Receiving:
             except Exception as exc:
                 if not self.started:
                     return
+                pc = self.subscribe_pc
+                if pc is not None and (pc.signalingState == "closed" or pc.connectionState in ("failed", "closed")):
+                    # Closed under the offer: the watchdog rebuilds the connection (no banner; the
+                    # tiles say their video is paused meanwhile).
+                    log.info("subscribe offer %d met a closed connection: %r", offer.revision, exc)
+                    continue
                 log.exception("subscribe offer %d failed", offer.revision)
                 explained = explain_media(MEDIA_RECEIVING, exc)  # the technical text stays in the log
                 self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
 
     async def _answer(self, offer: m.SubscribeOffer) -> None:
+        # One offer/answer at a time on the subscribe connection, never racing its rebuild.
+        async with self._subscribe_lock:
+            ufrag = peer.ice_ufrag(offer.sdp)
+            if ufrag in self._retired:
+                log.info("subscribe offer %d is for a connection already closed: ignored", offer.revision)
+                return
+            pc = self.subscribe_pc
+            if pc is not None and (pc.signalingState == "closed" or pc.connectionState in ("failed", "closed")):
+                log.info("subscribe offer %d arrived on a closed connection: left to the rebuild", offer.revision)
+                return
+            if (
+                pc is not None
+                and pc.remoteDescription is not None
+                and peer.ice_ufrag(pc.remoteDescription.sdp) != ufrag
+            ):
+                await self._retire_subscribe()  # the relay started a new connection: ours goes
+            await self._answer_locked(offer)
+
+    async def rebuild_subscribe(self) -> None:
+        """Replace the subscribe connection with a new one, on both ends (it died or was closed):
+        the relay drops its side when asked to subscribe again and offers on a new connection.
+        Tiles stay; the tracks come back on the same m-lines."""
+        async with self._subscribe_lock:
+            await self._retire_subscribe()
+            while not self._offers.empty():
+                self._offers.get_nowait()  # for the old connection
+        await self.client.request(m.Subscribe(id=0))
+
+    async def _retire_subscribe(self) -> None:
+        pc, self.subscribe_pc = self.subscribe_pc, None
+        if pc is None:
+            return
+        if pc.remoteDescription is not None:
+            self._retired.add(peer.ice_ufrag(pc.remoteDescription.sdp))  # its late offers are ignored
+        try:
+            await asyncio.wait_for(pc.close(), 5.0)
+        except Exception as exc:
+            log.info("closing the old subscribe connection: %r", exc)
+
+    async def _answer_locked(self, offer: m.SubscribeOffer) -> None:
         if self.subscribe_pc is None:
             self.subscribe_pc = peer.new_peer_connection()
             self.subscribe_pc.on("track", self._on_track)
@@ -131,6 +179,7 @@ class Receiving:
                 stats = self.stats_by_track.get((info.participant_id, info.source))
                 if stats is not None:
                     stats.bytes += len(packet.payload)
+                    stats.packet_at = time.monotonic()
             await original(packet, arrival_time_ms)
 
         set_rtp_handler(receiver, counted)
