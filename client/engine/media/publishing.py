@@ -26,6 +26,7 @@ from client.engine.media.sources import (
     SyntheticVideoTrack,
     ToneAudioTrack,
 )
+from client.engine.media.switch import SwitchableVideoTrack
 from shared.protocol import messages as m
 
 if TYPE_CHECKING:
@@ -79,7 +80,16 @@ class Publishing:
         track = self._open_screen()
         if track is None:
             return
-        self.local_tracks["screen"] = track
+        # The screen's m-line outlives a share: its sender keeps one track (switch.py) whose
+        # source comes and goes, so sharing again works on the same m-line.
+        transceiver = self._transceivers.get("screen")
+        current = transceiver.sender.track if transceiver is not None else None
+        if transceiver is not None and isinstance(current, SwitchableVideoTrack) and current.readyState == "live":
+            current.switch(track)
+            transceiver.direction = "sendonly"
+            self.local_tracks["screen"] = current
+        else:
+            self.local_tracks["screen"] = SwitchableVideoTrack(track)
         await self._publish()
 
     async def stop_screen_share(self) -> None:
@@ -87,10 +97,14 @@ class Publishing:
         track = self.local_tracks.pop("screen", None)
         if track is None:
             return
-        track.stop()
         transceiver = self._transceivers.get("screen")
+        if isinstance(track, SwitchableVideoTrack) and transceiver is not None:
+            track.switch(None)  # the sender waits for the next share; aiortc's loop lives on
+        else:
+            track.stop()
+            if transceiver is not None:
+                transceiver.sender.replaceTrack(None)
         if transceiver is not None:
-            transceiver.sender.replaceTrack(None)
             transceiver.direction = "inactive"
         await self._publish()
 
@@ -123,7 +137,7 @@ class Publishing:
         if self.screen:
             track = self._open_screen()
             if track is not None:
-                self.local_tracks["screen"] = track
+                self.local_tracks["screen"] = SwitchableVideoTrack(track)
 
     def _open_screen(self) -> Any:
         w, h = self.screen_size
