@@ -10,16 +10,15 @@ share starting while someone leaves) never leave a closed connection behind. One
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from client.engine import events as ev
 from shared.protocol import messages as m
-from shared.webrtc.ice import udp_protocols
 from tests.conftest import RunningRelay
-from tests.media_fixtures import frames, join, leave, metric, wait_until
+from tests.media_fixtures import drop, frames, is_rtp, join, leave, metric, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -98,31 +97,6 @@ async def call(relay: RunningRelay) -> AsyncIterator[Call]:
     await running.stop()
 
 
-def _is_rtp(data: bytes) -> bool:
-    return len(data) > 12 and 127 < data[0] < 192 and not 191 < data[1] < 224
-
-
-def drop(pc: Any, which: Callable[[bytes], bool], *, incoming: bool = True, outgoing: bool = True) -> None:
-    """Drop the datagrams ``which`` selects on ``pc``'s transport (a link that died)."""
-    for protocol in udp_protocols(pc.getTransceivers()[0].receiver.transport.transport):
-        if incoming:
-            received = protocol.datagram_received
-
-            def filtered(data: bytes, addr: Any, received: Callable[..., None] = received) -> None:
-                if not which(data):
-                    received(data, addr)
-
-            protocol.datagram_received = filtered
-        if outgoing:
-            send = protocol.send_data
-
-            async def filtered_send(data: bytes, addr: Any, send: Callable[..., Any] = send) -> None:
-                if not which(data):
-                    await send(data, addr)
-
-            protocol.send_data = filtered_send
-
-
 async def test_subscribe_closed_by_the_client_comes_back(call: Call) -> None:
     old = call.bob.subscribe_pc
     await old.close()
@@ -179,7 +153,7 @@ async def test_publish_closed_by_the_relay_comes_back(call: Call) -> None:
     # Alice's media stops reaching the relay while her connection still answers (RTCP, ICE):
     # the relay finds her publish connection silent and closes it; she rebuilds it.
     old = call.alice.publish_pc
-    drop(old, _is_rtp, incoming=False)
+    drop(old, is_rtp, incoming=False)
     restarted = await call.restarted("alice", "publish")
     assert restarted.reason == "closed"
     await call.flowing("bob to decode alice's new publish connection")
