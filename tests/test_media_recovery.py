@@ -10,6 +10,7 @@ share starting while someone leaves) never leave a closed connection behind. One
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -207,3 +208,33 @@ async def test_share_starting_while_someone_leaves_never_leaves_a_closed_connect
     for who in ("alice", "bob"):
         assert not call.of(who, ev.MediaInterrupted), call.of(who, ev.MediaInterrupted)
     call.no_failure_sentences()
+
+
+async def test_muted_media_is_not_taken_for_a_dead_connection(call: Call) -> None:
+    """With everything Bob receives muted at the relay (nothing forwarded), his subscribe
+    connection stays: the relay's reports prove it alive, longer than the silence that would
+    have it rebuilt; Alice's muted sources still send, so the relay keeps her publish connection."""
+    for source in ("mic", "camera"):
+        await call.alice.set_muted(source, True)
+    await wait_until(
+        lambda: all(call.b_client.participants[call.a_id].muted.get(s) for s in ("mic", "camera")), 10, "the mutes"
+    )
+    muted_at = time.monotonic()
+    from client.engine.media.watchdog import PUBLISH_SILENT, SUBSCRIBE_SILENT
+
+    quiet = max(PUBLISH_SILENT, SUBSCRIBE_SILENT) + 1.0
+    await wait_until(
+        lambda: (
+            call.bob.watchdog.heard_at("subscribe") > muted_at + quiet
+            and call.alice.watchdog.heard_at("publish") > muted_at + quiet
+        ),
+        30,
+        "reports on both connections for longer than the silence that counts as dead",
+    )
+    for who in ("alice", "bob"):
+        assert not call.of(who, ev.MediaInterrupted), call.of(who, ev.MediaInterrupted)
+    # A muted tile is not a stalled one.
+    assert not [e for e in call.of("bob", ev.RemoteTrackStalled) if e.participant_id == call.a_id]
+    for source in ("mic", "camera"):
+        await call.alice.set_muted(source, False)
+    await call.flowing("alice's media after unmuting")

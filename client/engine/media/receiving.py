@@ -20,8 +20,9 @@ from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
 from client.engine import peer
-from client.engine.explain import MEDIA_RECEIVING, explain_media
+from client.engine.explain import technical
 from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
+from client.engine.media.watchdog import MediaWatchdog
 from shared.protocol import messages as m
 from shared.webrtc.receiver import rtp_handler, set_rtp_handler
 
@@ -46,6 +47,7 @@ class Receiving:
     first_video: asyncio.Event
     _offers: asyncio.Queue[m.SubscribeOffer]
     _subscribe_lock: asyncio.Lock
+    watchdog: MediaWatchdog
     _retired: set[str]
     _video_sinks: list[Callable[[str, str, av.VideoFrame], None]]
     _audio_sinks: list[Callable[[str, str, av.AudioFrame], None]]
@@ -76,15 +78,11 @@ class Receiving:
             except Exception as exc:
                 if not self.started:
                     return
-                pc = self.subscribe_pc
-                if pc is not None and (pc.signalingState == "closed" or pc.connectionState in ("failed", "closed")):
-                    # Closed under the offer: the watchdog rebuilds the connection (no banner; the
-                    # tiles say their video is paused meanwhile).
-                    log.info("subscribe offer %d met a closed connection: %r", offer.revision, exc)
-                    continue
-                log.exception("subscribe offer %d failed", offer.revision)
-                explained = explain_media(MEDIA_RECEIVING, exc)  # the technical text stays in the log
-                self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
+                # The connection closed under the offer, or the relay refused a late answer (it cut
+                # the connection off): a new subscribe connection, no banner. The tiles say their
+                # video is paused meanwhile; only a rebuild that fails is said (MEDIA_RECEIVING).
+                log.warning("subscribe offer %d failed: %s", offer.revision, technical(exc))
+                self.watchdog.rebuild("subscribe", "failed")
 
     async def _answer(self, offer: m.SubscribeOffer) -> None:
         # One offer/answer at a time on the subscribe connection, never racing its rebuild.

@@ -186,6 +186,7 @@ class MediaSession(Publishing, Receiving):
         dropped the old peer connections): same sources, new connections, counters kept."""
         if not self.started:
             return
+        self.watchdog.reset()
         old = [pc for pc in (self.publish_pc, self.subscribe_pc) if pc is not None]
         self.publish_pc = self.subscribe_pc = self.channel = None
         self._transceivers.clear()

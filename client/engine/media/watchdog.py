@@ -42,23 +42,34 @@ log = logging.getLogger("parley.media")
 CHECK_INTERVAL = 0.25
 PUBLISH_SILENT = 3.0
 SUBSCRIBE_SILENT = 2.5
-STALL_AFTER = {"video": 1.0, "audio": 1.0}  # seconds without a decoded frame on a live track
+STALL_AFTER = {"video": 1.5, "audio": 1.5}  # seconds without a decoded frame on a live track
 FPS_WINDOW = 2.0
+RETRY_CAP = 8.0  # seconds between rebuilds that keep failing
+FAILURES_SAID = 3  # failed rebuilds in a row before people are told (MEDIA_SENDING, MEDIA_RECEIVING)
 REBUILD_TIMEOUT = 20.0  # a rebuild not connected by then failed (said once; the next check retries)
 DEAD_STATES = ("failed", "closed")
 CONNECTIONS = ("publish", "subscribe")
 
 
-class _Participants(Protocol):
+class _Reconnector(Protocol):
+    @property
+    def running(self) -> bool: ...
+
+
+class _Client(Protocol):
     @property
     def participants(self) -> Mapping[str, m.ParticipantInfo]: ...
+    @property
+    def signalling(self) -> object | None: ...
+    @property
+    def reconnector(self) -> _Reconnector: ...
 
 
 class WatchedSession(Protocol):
     """What the watchdog reads of a `MediaSession`, and the two rebuilds it asks for."""
 
     @property
-    def client(self) -> _Participants: ...
+    def client(self) -> _Client: ...
     @property
     def publish_pc(self) -> RTCPeerConnection | None: ...
     @property
@@ -89,6 +100,13 @@ class MediaWatchdog:
         self._stalled: dict[tuple[str, str], float] = {}  # stalled track -> when it was said
         self._kinds: dict[tuple[str, str], str] = {}
         self._frames: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._failures: dict[str, int] = {}  # rebuilds in a row that failed, per connection
+        self._retry_at: dict[str, float] = {}
+
+    def reset(self) -> None:
+        """Forget failed rebuilds (the session starts media over after a reconnection)."""
+        self._failures.clear()
+        self._retry_at.clear()
 
     async def run(self) -> None:
         while True:
@@ -117,6 +135,11 @@ class MediaWatchdog:
             if pending is not None:
                 self._finish(name, pc, now, *pending)
                 continue
+            retry = self._retry_at.get(name)
+            if retry is not None and now >= retry:
+                del self._retry_at[name]
+                self.rebuild(name, "retry")
+                continue
             if pc is None:
                 continue
             self._hook(name, pc)
@@ -137,6 +160,7 @@ class MediaWatchdog:
             stats = self.session.stats_by_track.get(key)
             if stats is not None and stats.packet_at is not None:
                 heard = max(heard, stats.packet_at)
+        self._heard["subscribe"] = heard
         if now - heard > SUBSCRIBE_SILENT:
             self.rebuild("subscribe", "silent")
 
@@ -187,6 +211,10 @@ class MediaWatchdog:
         log.info("remote %s of %s resumed", key[1], key[0])
         self.session._emit(ev.RemoteTrackResumed(key[0], key[1], self._kinds.get(key, "video")))
 
+    def heard_at(self, connection: str) -> float:
+        """When RTCP (or, subscribe, RTP of a live track) last arrived on ``connection``."""
+        return self._heard.get(connection, 0.0)
+
     def stalled(self) -> set[tuple[str, str]]:
         return set(self._stalled)
 
@@ -217,8 +245,8 @@ class MediaWatchdog:
 
     def rebuild(self, connection: str, reason: str) -> None:
         """Have ``connection`` rebuilt (once at a time); says so at once (`MediaInterrupted`)."""
-        if connection in self._rebuilding:
-            return
+        if connection in self._rebuilding or self._signalling_down():
+            return  # without the websocket, the reconnection starts media over (MediaSession.restart)
         now = self.clock()
         log.warning("%s connection is dead (%s): rebuilding it", connection, reason)
         self.session._emit(ev.MediaInterrupted(connection, reason))
@@ -246,12 +274,22 @@ class MediaWatchdog:
         self._heard[name] = now
         if error is not None or state in DEAD_STATES or (pc is not None and state != "connected"):
             log.warning("rebuilding the %s connection failed: %r", name, error)
-            explained = explain_media(MEDIA_SENDING if name == "publish" else MEDIA_RECEIVING, error)
-            self.session._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
+            if self._signalling_down():
+                return  # the reconnection takes over (and says so)
+            failures = self._failures[name] = self._failures.get(name, 0) + 1
+            self._retry_at[name] = now + min(RETRY_CAP, 0.5 * 2**failures)
+            if failures == FAILURES_SAID:  # said once; it keeps trying
+                explained = explain_media(MEDIA_SENDING if name == "publish" else MEDIA_RECEIVING, error)
+                self.session._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
             return
+        self._failures.pop(name, None)
         self.rebuilds[name] += 1
         log.info("%s connection rebuilt in %.2f s (%s)", name, now - since, reason)
         self.session._emit(ev.MediaRestarted(name, reason, round(now - since, 3)))
+
+    def _signalling_down(self) -> bool:
+        client = self.session.client
+        return client.signalling is None or client.reconnector.running
 
     # --- what arrives ----------------------------------------------------------------------------
 
