@@ -111,6 +111,8 @@ async def test_subscribe_closed_by_the_client_comes_back(call: Call) -> None:
     tiles = {(t["participant_id"], t["source"]): t for t in call.bob.stats()["tiles"]}
     assert not tiles[(call.a_id, "camera")]["stalled"]
     await wait_until(lambda: call.bob.watchdog.fps((call.a_id, "camera")) > 0, 10, "frames per second")
+    # Alice's tiles stayed: her tracks were told by whose they are, not by m-line.
+    assert not [e for e in call.of("bob", ev.RemoteTrackRemoved) if e.participant_id == call.a_id]
     call.no_failure_sentences()
 
 
@@ -146,6 +148,7 @@ async def test_subscribe_closed_by_the_relay_comes_back(call: Call) -> None:
     assert swallowed and restarted.reason == "closed"
     await wait_until(lambda: frames(call.bob, call.a_id, "screen") > 3, 20, "alice's screen at bob")
     await call.flowing("media on bob's new subscribe connection")
+    assert not [e for e in call.of("bob", ev.RemoteTrackRemoved) if e.participant_id == call.a_id]
     await wait_until(lambda: call.stalled_then_resumed("bob", call.a_id), 10, "bob's tile of alice to resume")
     call.no_failure_sentences()
 

@@ -106,7 +106,7 @@ class Receiving:
     async def rebuild_subscribe(self) -> None:
         """Replace the subscribe connection with a new one, on both ends (it died or was closed):
         the relay drops its side when asked to subscribe again and offers on a new connection.
-        Tiles stay; the tracks come back on the same m-lines."""
+        Tiles stay (tracks are told by whose they are, not by m-line)."""
         async with self._subscribe_lock:
             await self._retire_subscribe()
             while not self._offers.empty():
@@ -137,17 +137,16 @@ class Receiving:
         await pc.setLocalDescription(answer)
         sdp = pc.localDescription.sdp
         new = {t.mid: t for t in offer.tracks}
-        for mid, info in list(self.remote.items()):
-            if mid not in new or (new[mid].participant_id, new[mid].source) != (info.participant_id, info.source):
+        # Tracks are told by whose they are, not by m-line: on a rebuilt connection the same
+        # tracks come on other m-lines, and their tiles stay.
+        before = {(i.participant_id, i.source): i for i in self.remote.values()}
+        after = {(i.participant_id, i.source): i for i in new.values()}
+        for key, info in before.items():
+            if key not in after:
                 self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
                 if info.kind == "audio" and self.playback is not None:
                     self.playback.remove(info.participant_id)
-        added = [
-            info
-            for mid, info in new.items()
-            if mid not in self.remote
-            or (self.remote[mid].participant_id, self.remote[mid].source) != (info.participant_id, info.source)
-        ]
+        added = [info for key, info in after.items() if key not in before]
         self.remote = new
         for info in added:
             self._carry_over_stats(info)
