@@ -352,7 +352,7 @@ class MediaRelay:
                 if me.closed:
                     continue
                 why = self.liveness.publish_dead(me, now)
-                if why is not None:
+                if why is not None and not me.publish_lock.locked():  # an offer in progress goes first
                     log.warning("publish connection of %s is dead (%s): dropped", me.participant_id, why)
                     async with me.publish_lock:
                         await me.close_publish()
