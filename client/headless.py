@@ -77,6 +77,13 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": name, "participant": event.participant_id, "source": event.source}
     if isinstance(event, ev.MediaFailed):
         return {"event": "media_failed", "message": event.message}
+    if isinstance(event, (ev.RemoteTrackStalled, ev.RemoteTrackResumed)):
+        name = "track_stalled" if isinstance(event, ev.RemoteTrackStalled) else "track_resumed"
+        return {"event": name, "participant": event.participant_id, "source": event.source}
+    if isinstance(event, ev.MediaInterrupted):
+        return {"event": "media_interrupted", "connection": event.connection, "reason": event.reason}
+    if isinstance(event, ev.MediaRestarted):
+        return {"event": "media_restarted", "connection": event.connection, "after_s": event.seconds}
     if isinstance(event, ev.RecordingStateChanged):
         return {"event": "recording" if event.state.recording else "not_recording", "message": event.message}
     if isinstance(event, ev.RecordingFinished):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.webrtc.ice import udp_protocols
 from tests.conftest import RunningRelay
 
 MEDIA_CONFIG = '[media]\nice_addresses = ["127.0.0.1"]\nnegotiation_timeout = 5.0\n'
@@ -57,3 +58,29 @@ async def leave(client: Any, session: Any) -> None:
 def frames(session: Any, participant_id: str, source: str) -> int:
     stats = session.stats_by_track.get((participant_id, source))
     return stats.frames if stats is not None else 0
+
+
+def is_rtp(data: bytes) -> bool:
+    """An RTP (not RTCP) datagram: SRTP leaves the header readable."""
+    return len(data) > 12 and 127 < data[0] < 192 and not 191 < data[1] < 224
+
+
+def drop(pc: Any, which: Callable[[bytes], bool], *, incoming: bool = True, outgoing: bool = True) -> None:
+    """Drop the datagrams ``which`` selects on ``pc``'s transport (a link that died)."""
+    for protocol in udp_protocols(pc.getTransceivers()[0].receiver.transport.transport):
+        if incoming:
+            received = protocol.datagram_received
+
+            def filtered(data: bytes, addr: Any, received: Callable[..., None] = received) -> None:
+                if not which(data):
+                    received(data, addr)
+
+            protocol.datagram_received = filtered
+        if outgoing:
+            send = protocol.send_data
+
+            async def filtered_send(data: bytes, addr: Any, send: Callable[..., Any] = send) -> None:
+                if not which(data):
+                    await send(data, addr)
+
+            protocol.send_data = filtered_send

@@ -96,6 +96,43 @@ class RemoteTrackRemoved:
 
 
 @dataclass(frozen=True)
+class RemoteTrackStalled:
+    """Someone's track stopped delivering frames (its connection is being rebuilt, or their own
+    is): the tile keeps its last picture and says so until `RemoteTrackResumed`."""
+
+    participant_id: str
+    source: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RemoteTrackResumed:
+    """Frames of a stalled track arrive again."""
+
+    participant_id: str
+    source: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MediaInterrupted:
+    """This participant's ``connection`` ("publish" or "subscribe") died; ``reason`` is "failed",
+    "closed" or "silent" (no packets). The engine rebuilds it by itself (`MediaRestarted`)."""
+
+    connection: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MediaRestarted:
+    """``connection`` was rebuilt, ``seconds`` after it was found dead; media flows again on it."""
+
+    connection: str
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class MediaFailed:
     """Media could not start or a device failed; ``message`` is a sentence for people,
     ``explanation`` (when given) its cause, translatable sentence and technical details."""
@@ -258,6 +295,10 @@ EngineEvent = (
     | Disconnected
     | RemoteTrackAdded
     | RemoteTrackRemoved
+    | RemoteTrackStalled
+    | RemoteTrackResumed
+    | MediaInterrupted
+    | MediaRestarted
     | MediaFailed
     | HeldInLobby
     | LobbyAnswered

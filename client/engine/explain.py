@@ -104,7 +104,12 @@ NETWORK_LOST = (
     "Parley could not reach the server {0} again: your network does not reach it. Check your connection and rejoin."
 )
 SERVER_SLOW = "The server did not answer in time. Try again."
-MEDIA_RECEIVING = "Audio and video from the others could not be received. Parley tries again when the call changes."
+MEDIA_RECEIVING = (
+    "Audio and video from the others stopped arriving and could not be reconnected yet. Parley keeps trying."
+)
+MEDIA_SENDING = (
+    "Your audio and video stopped reaching the others and could not be reconnected yet. Parley keeps trying."
+)
 CAMERA_LOST = "Your camera stopped working. The call goes on without your video."
 MIC_LOST = "Your microphone stopped working. The call goes on; others cannot hear you."
 SCREEN_LOST = "Screen sharing stopped. The call goes on."

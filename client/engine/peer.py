@@ -18,6 +18,7 @@ from shared.webrtc.peerconnection import new_peer_connection
 from shared.webrtc.receiver import remove_audio_prefetch
 
 __all__ = [
+    "ice_ufrag",
     "new_peer_connection",
     "remove_audio_prefetch",
     "route_rtx",
@@ -27,12 +28,20 @@ __all__ = [
 ]
 
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+)\s+([0-9A-Fa-f:]+)\s*$", re.MULTILINE)
+_UFRAG = re.compile(r"^a=ice-ufrag:(\S+)\s*$", re.MULTILINE)
 
 
 def sdp_fingerprint(sdp: str) -> str:
     """The DTLS fingerprint of an SDP, as ``"sha-256 AB:CD:..."`` ('' when there is none)."""
     found = _FINGERPRINT.search(sdp)
     return f"{found.group(1)} {found.group(2)}" if found else ""
+
+
+def ice_ufrag(sdp: str) -> str:
+    """The SDP's ICE username fragment ('' when none): aiortc has no ICE restart, so another
+    fragment means another connection."""
+    found = _UFRAG.search(sdp)
+    return found.group(1) if found else ""
 
 
 def route_rtx(pc: RTCPeerConnection) -> None:

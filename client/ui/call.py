@@ -27,28 +27,12 @@ from client.ui.media import LOCAL, list_devices, screen_share_available
 from client.ui.models import ActiveSpeaker, ParticipantListModel, row_from_info
 from client.ui.panels import ChatPanel, FilesPanel, ParticipantsPanel
 from client.ui.prejoin import JoinOptions
+from client.ui.quality import quality_of, tile_rates
 from client.ui.recording import RecordingControls
 from client.ui.services import error_sentence
 from client.ui.video_grid import VideoGrid, VideoTile
 
 log = logging.getLogger("parley.ui")
-
-
-def quality_of(stats: dict[str, Any]) -> str:
-    """'good' | 'fair' | 'poor' | 'unknown' from whatever the media engine reports."""
-    loss = stats.get("packet_loss", stats.get("loss"))
-    rtt = stats.get("rtt_ms", stats.get("round_trip_ms"))
-    if loss is None and rtt is None:
-        return "unknown"
-    loss = float(loss or 0.0)
-    if loss > 1:  # percent rather than a fraction
-        loss /= 100
-    rtt = float(rtt or 0.0)
-    if loss > 0.08 or rtt > 600:
-        return "poor"
-    if loss > 0.02 or rtt > 250:
-        return "fair"
-    return "good"
 
 
 class CallView(QWidget):
@@ -176,6 +160,7 @@ class CallView(QWidget):
         session.reconnect_failed.connect(self.show_error)
         session.remote_track_added.connect(self._track_added)
         session.remote_track_removed.connect(self._track_removed)
+        session.remote_track_stalled.connect(self._track_stalled)
         session.media_failed.connect(self.show_error)
         session.hand_changed.connect(self._hand_changed)
         session.chat_received.connect(self.chat_panel.add_message)
@@ -288,6 +273,16 @@ class CallView(QWidget):
     def _track_removed(self, participant_id: str, source: str) -> None:
         if source == "screen":
             self.grid.remove_tile(participant_id, "screen")
+
+    def _name_of(self, participant_id: str) -> str:
+        row = self.model.get(participant_id)
+        return row.name if row is not None else participant_id
+
+    def _track_stalled(self, participant_id: str, source: str, stalled: bool) -> None:
+        tile = self.grid.tile(participant_id, source)
+        if tile is not None:
+            tile.set_state(stalled=stalled)  # "Video paused — reconnecting…" on the picture
+        self.refresh_quality()
 
     def _hand_changed(self, participant_id: str, raised: bool) -> None:
         self.model.update(participant_id, hand_raised=raised)
@@ -444,20 +439,25 @@ class CallView(QWidget):
         self.refresh_quality()
 
     def refresh_quality(self) -> None:
+        rates: list[str] = []  # frames per second per tile, in the tooltip
         if self._connection_state == "lost":
             level, text = "poor", self.tr("Connection lost")
         elif not self.ctx.media.active:
             level, text = "unknown", self.tr("Connected, no audio or video")
         else:
-            level = quality_of(self.ctx.media.stats())
+            stats = self.ctx.media.stats()
+            level = quality_of(stats)  # from loss, round trip, and the frames that arrive
             text = {
                 "good": self.tr("Connection: good"),
                 "fair": self.tr("Connection: fair"),
                 "poor": self.tr("Connection: poor"),
+                "stalled": self.tr("Connection: video paused, reconnecting…"),
                 "unknown": self.tr("Connection: measuring…"),
             }[level]
-        colour = {"good": "#3ddc84", "fair": "#ffd24a", "poor": "#ff6b6b", "unknown": "#b7bfcc"}[level]
+            sources = {"camera": self.tr("camera"), "screen": self.tr("screen")}
+            rates = tile_rates(stats, self._name_of, self.tr("{0}: {1}, {2} fps"), sources)
+        colour = {"good": "#3ddc84", "fair": "#ffd24a", "poor": "#ff6b6b", "stalled": "#ff6b6b"}.get(level, "#b7bfcc")
         self.quality.setText(f"<span style='color:{colour}'>●</span> {text}")
         self.quality.setAccessibleName(text)
-        self.quality.setToolTip(text)
+        self.quality.setToolTip("\n".join([text, *rates]))
         self.quality_level = level

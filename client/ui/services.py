@@ -47,6 +47,7 @@ class SessionService(QObject):
     reconnect_failed = Signal(str)
     remote_track_added = Signal(str, str, str)  # participant_id, source, kind
     remote_track_removed = Signal(str, str)
+    remote_track_stalled = Signal(str, str, bool)  # participant_id, source, stalled (False: resumed)
     media_failed = Signal(str)
     # Later issues (participant management, chat/files, booking) emit these.
     hand_changed = Signal(str, bool)
@@ -209,6 +210,8 @@ class SessionService(QObject):
             self.remote_track_added.emit(event.participant_id, event.source, event.kind)
         elif isinstance(event, ev.RemoteTrackRemoved):
             self.remote_track_removed.emit(event.participant_id, event.source)
+        elif isinstance(event, (ev.RemoteTrackStalled, ev.RemoteTrackResumed)):
+            self.remote_track_stalled.emit(event.participant_id, event.source, isinstance(event, ev.RemoteTrackStalled))
         elif isinstance(event, ev.MediaFailed):
             self.media_failed.emit(event_sentence(event))
 

@@ -35,6 +35,7 @@ class VideoTile(QWidget):
         self.hand_raised = False
         self.speaking = False
         self.connected = True
+        self.stalled = False  # frames stopped arriving: the last picture stays, with a label
         self.image: QImage | None = None
         self.frames_received = 0
         self.frames_painted = 0
@@ -57,6 +58,7 @@ class VideoTile(QWidget):
         hand_raised: bool | None = None,
         speaking: bool | None = None,
         connected: bool | None = None,
+        stalled: bool | None = None,
     ) -> None:
         for attr, value in (
             ("name", name),
@@ -65,6 +67,7 @@ class VideoTile(QWidget):
             ("hand_raised", hand_raised),
             ("speaking", speaking),
             ("connected", connected),
+            ("stalled", stalled),
         ):
             if value is not None:
                 setattr(self, attr, value)
@@ -85,6 +88,8 @@ class VideoTile(QWidget):
             parts.append(self.tr("speaking"))
         if not self.connected:
             parts.append(self.tr("reconnecting"))
+        elif self.stalled:
+            parts.append(self.paused_text())
         text = ", ".join(parts)
         self.setAccessibleName(text)
         self.setToolTip(text)
@@ -137,7 +142,24 @@ class VideoTile(QWidget):
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
         if not self.connected:
             painter.fillRect(rect, QColor(0, 0, 0, 120))
+        elif self.stalled and not (self.camera_muted and self.source == "camera"):
+            self._paint_paused(painter, rect)
         painter.end()
+
+    def paused_text(self) -> str:
+        return self.tr("Video paused — reconnecting…")
+
+    def _paint_paused(self, painter: QPainter, rect: QRect) -> None:
+        """The picture frozen on its last frame, dimmed, with a small label that says why."""
+        painter.fillRect(rect, QColor(0, 0, 0, 110))
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(self.paused_text(), Qt.TextElideMode.ElideRight, max(20, rect.width() - 24))
+        width, height = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
+        box = QRect(rect.center().x() - width // 2, rect.center().y() - height // 2, width, height)
+        painter.fillRect(box, LABEL_BG)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_avatar(self, painter: QPainter, rect: QRect) -> None:
         side = max(24, min(rect.width(), rect.height()) // 3)

@@ -24,6 +24,7 @@ from relay.peer import Peer
 from relay.sfu import sdp
 from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
+from relay.sfu.liveness import Liveness
 from relay.sfu.peers import MediaParticipant
 from shared.errors import BadRequest, LimitExceeded, NotFound
 from shared.protocol import messages as m
@@ -69,6 +70,7 @@ class MediaRelay:
         self.meetings: dict[str, dict[str, MediaParticipant]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self.liveness = Liveness()
         forwarded = metrics.forwarded_packets
         forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
@@ -235,7 +237,16 @@ class MediaRelay:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("subscribe negotiation for %s failed", me.participant_id)
+            pc = me.subscribe_pc
+            if pc is None:
+                log.info("subscribe connection of %s replaced during negotiation", me.participant_id)
+            elif pc.signalingState == "closed" or pc.connectionState in ("failed", "closed"):
+                # Closed under the negotiation (the client dropped it, or it died): not a bug. The
+                # client rebuilds its side and subscribes again, on a new connection.
+                log.info("subscribe connection of %s closed during negotiation", me.participant_id)
+                await me.restart_subscribe()
+            else:
+                log.exception("subscribe negotiation for %s failed", me.participant_id)
 
     def renegotiate_others(self, meeting_id: str, participant_id: str) -> None:
         for other in self.meetings.get(meeting_id, {}).values():
@@ -267,6 +278,10 @@ class MediaRelay:
             )
         if len(set(req.sources.values())) != len(req.sources):
             raise BadRequest("Each source (mic, camera, screen) may be published once.")
+        async with me.publish_lock:  # one offer at a time per connection, never racing its close
+            return await self._apply_publish(me, req, offer)
+
+    async def _apply_publish(self, me: MediaParticipant, req: m.PublishOffer, offer: str) -> m.Reply:
         try:
             answer, receivers = await me.answer_publish(offer)
         except BadRequest as exc:
@@ -335,6 +350,11 @@ class MediaRelay:
 
     async def on_subscribe(self, peer: Peer, req: m.Subscribe) -> m.Reply:
         me = self.participant(peer)
+        if me.subscribe_pc is not None:
+            # Subscribing again on a live seat: the client dropped its subscribe connection (it
+            # died or was closed) and rebuilt its side; start over on a new one.
+            log.info("participant %s subscribes again: new subscribe connection", me.participant_id)
+            await me.restart_subscribe()
         me.subscribed = True
         self.renegotiate(me)
         return m.Ok(id=req.id)
@@ -397,6 +417,10 @@ class MediaRelay:
         while True:
             await asyncio.sleep(REMB_INTERVAL)
             self.flush_counts()
+            try:
+                await self.check_liveness()
+            except Exception:
+                log.exception("media liveness check failed")
             for seats in list(self.meetings.values()):
                 for me in list(seats.values()):
                     for track in list(me.published.values()):
@@ -408,6 +432,24 @@ class MediaRelay:
                             packet = track.remb_packet(self.remb_for(track))
                             if packet is not None:
                                 await send_rtcp(track.receiver, packet)
+
+    async def check_liveness(self) -> None:
+        """Drop publish and subscribe connections that died (see relay/sfu/liveness.py)."""
+        now = time.monotonic()
+        for seats in list(self.meetings.values()):
+            for me in list(seats.values()):
+                if me.closed:
+                    continue
+                why = self.liveness.publish_dead(me, now)
+                if why is not None and not me.publish_lock.locked():  # an offer in progress goes first
+                    log.warning("publish connection of %s is dead (%s): dropped", me.participant_id, why)
+                    async with me.publish_lock:
+                        await me.close_publish()
+                why = self.liveness.subscribe_dead(me)
+                if why is not None:
+                    log.warning("subscribe connection of %s is dead (%s): dropped", me.participant_id, why)
+                    await me.restart_subscribe()
+        self.liveness.forget_closed()
 
     def remb_for(self, track: PublishedTrack) -> int:
         ceiling = self.config.max_video_kbps * 1000

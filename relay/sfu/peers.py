@@ -16,6 +16,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from relay.peer import Peer
 from relay.sfu.budgets import EgressBudget
 from relay.sfu.forwarding import IdleTrack, PublishedTrack, Slot
+from relay.sfu.sdp import ice_ufrag
 from shared.errors import BadRequest
 from shared.protocol import messages as m
 from shared.webrtc import sender as senders
@@ -56,6 +57,11 @@ class MediaParticipant:
         self.slots: list[Slot] = []
         # Everything this participant receives shares one budget (relay/sfu/budgets.py).
         self.egress_budget = EgressBudget(egress_kbps, time.monotonic()) if egress_kbps > 0 else None
+        # (publisher, source) -> the slot that carried it last: a publisher whose connection is
+        # rebuilt comes back on the same m-line, so the subscriber's tile stays where it was.
+        self._slot_of: dict[tuple[str, str], Slot] = {}
+        # One publish offer/answer at a time, and never while the publish connection is closed.
+        self.publish_lock = asyncio.Lock()
         self.subscribed = False
         self.revision = 0
         self.pending_revision: int | None = None
@@ -71,7 +77,16 @@ class MediaParticipant:
     # --- publishing ------------------------------------------------------------------------------
 
     async def answer_publish(self, sdp: str) -> tuple[str, dict[str, Any]]:
-        """Apply the client's publish offer; returns the answer and the receivers by mid."""
+        """Apply the client's publish offer; returns the answer and the receivers by mid.
+        Hold `publish_lock`. An offer from a new connection (the client rebuilt its own: a new ICE
+        username fragment) or one that comes after this side's connection died replaces it."""
+        old = self.publish_pc
+        if old is not None and (
+            old.connectionState in ("failed", "closed")
+            or (old.remoteDescription is not None and ice_ufrag(old.remoteDescription.sdp) != ice_ufrag(sdp))
+        ):
+            log.info("participant %s publishes on a new connection", self.participant_id)
+            await self.close_publish()
         if self.publish_pc is None:
             self.publish_pc = new_peer_connection()
             self.publish_pc.on("datachannel", self._publish_channel)
@@ -131,7 +146,10 @@ class MediaParticipant:
         for track in wanted:
             if id(track) in held:
                 continue
-            free = next((s for s in self.slots if s.kind == track.kind and s.track is None and s.pending is None), None)
+            key = (track.participant_id, track.source)
+            last = self._slot_of.get(key)
+            free_slots = [s for s in self.slots if s.kind == track.kind and s.track is None and s.pending is None]
+            free = last if last in free_slots else next(iter(free_slots), None)
             if free is not None:
                 slot = free
             else:
@@ -146,6 +164,7 @@ class MediaParticipant:
                     # the data channel's m-line comes first.
                     self.channels.append(pc.createDataChannel("parley"))
             slot.pending = track
+            self._slot_of[key] = slot
             # Label the m-line's msid by publisher (aiortc shares one stream id per connection).
             senders.label(slot.sender, track.participant_id, f"{track.participant_id}-{track.source}")
 
@@ -172,7 +191,7 @@ class MediaParticipant:
             pc = self.ensure_subscribe_pc()
             offer = await pc.createOffer()
             await pc.setLocalDescription(offer)
-            if self.closed:
+            if self.closed or self.subscribe_pc is not pc:
                 return
             self.revision += 1
             self.pending_revision = self.revision
@@ -206,6 +225,31 @@ class MediaParticipant:
 
     # --- teardown --------------------------------------------------------------------------------
 
+    async def close_publish(self) -> None:
+        """Drop the publish connection (it died, or the client replaced it) and what it carried.
+        Subscribers keep their slots: the client's next publish offer binds them again."""
+        for track in self.published.values():
+            track.close()
+        self.published.clear()
+        self.publish_channels.clear()
+        pc, self.publish_pc = self.publish_pc, None
+        if pc is not None:
+            with contextlib.suppress(Exception):
+                await pc.close()
+
+    async def restart_subscribe(self) -> None:
+        """Drop the subscribe connection and any negotiation on it (the client asked for a new
+        one, or it died); a new `negotiate` starts on a new connection."""
+        self.subscribed = False  # no new negotiation on the old connection meanwhile
+        task = self.negotiation
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if self.answered is not None and not self.answered.done():
+            self.answered.cancel()
+        await self.close_subscribe()
+
     async def close_subscribe(self) -> None:
         self.subscribed = False
         self.pending_revision = None
@@ -213,6 +257,7 @@ class MediaParticipant:
             slot.unbind()
             slot.pending = None
         self.slots.clear()
+        self._slot_of.clear()
         self.channels.clear()  # a new subscribe connection gets a new one
         pc, self.subscribe_pc = self.subscribe_pc, None
         if pc is not None:

@@ -10,6 +10,7 @@ from shared.errors import BadRequest, Forbidden
 
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+)\s+([0-9A-Fa-f:]+)\s*$", re.MULTILINE)
 _MEDIA = re.compile(r"^m=(\w+) ", re.MULTILINE)
+_UFRAG = re.compile(r"^a=ice-ufrag:(\S+)\s*$", re.MULTILINE)
 
 MAX_SDP_BYTES = 64 * 1024
 
@@ -133,3 +134,10 @@ def screen_candidates(
         screen.kept += 1
         kept.append(line)
     return "".join(kept), screen
+
+
+def ice_ufrag(sdp: str) -> str:
+    """The SDP's ICE username fragment ('' when there is none). aiortc has no ICE restart, so a
+    new fragment always means a new connection on the other side."""
+    found = _UFRAG.search(sdp)
+    return found.group(1) if found else ""

@@ -79,6 +79,26 @@
         <source>Connection: measuring…</source>
         <translation>连接：正在测量…</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/call.py" />
+        <source>Connection: video paused, reconnecting…</source>
+        <translation>连接：视频已暂停，正在重新连接…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" />
+        <source>{0}: {1}, {2} fps</source>
+        <translation>{0}：{1}，{2} 帧/秒</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" />
+        <source>camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/call.py" />
+        <source>screen</source>
+        <translation>屏幕</translation>
+    </message>
 </context>
 <context>
     <name>CertificateDialog</name>
@@ -1093,6 +1113,11 @@
         <source>reconnecting</source>
         <translation>正在重新连接</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/video_grid.py" />
+        <source>Video paused — reconnecting…</source>
+        <translation>视频已暂停 — 正在重新连接…</translation>
+    </message>
 </context>
 <context>
     <name>errors</name>
@@ -1228,8 +1253,13 @@
     </message>
     <message>
         <location filename="../../client/engine/explain.py" />
-        <source>Audio and video from the others could not be received. Parley tries again when the call changes.</source>
-        <translation>无法接收其他人的音频和视频。通话发生变化时 Parley 会重试。</translation>
+        <source>Audio and video from the others stopped arriving and could not be reconnected yet. Parley keeps trying.</source>
+        <translation>其他人的音频和视频已中断，暂时未能重新连接。Parley 会继续尝试。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/explain.py" />
+        <source>Your audio and video stopped reaching the others and could not be reconnected yet. Parley keeps trying.</source>
+        <translation>你的音频和视频已无法传给其他人，暂时未能重新连接。Parley 会继续尝试。</translation>
     </message>
     <message>
         <location filename="../../client/engine/explain.py" />

@@ -167,6 +167,8 @@ class PublishOffer(_Msg, tag="media.publish"):
     """The client's SDP offer for its publish connection (mic, camera, screen, data channel).
 
     ``fingerprint`` repeats the DTLS fingerprint of the offer; the relay refuses a mismatch.
+    An offer with another ICE username fragment than the connection's comes from a new connection
+    (the client rebuilt a dead one): the relay closes the old one and answers on a new one.
     """
 
     id: int
@@ -205,7 +207,9 @@ class RequestKeyframe(_Msg, tag="media.keyframe"):
 
 class Subscribe(_Msg, tag="media.subscribe"):
     """Ask for everyone else's media: the relay answers Ok, then pushes a `SubscribeOffer`
-    whenever what this participant receives changes."""
+    whenever what this participant receives changes. Sent again while subscribed, it asks for a
+    new subscribe connection (the client's died or was closed): the relay closes its side and
+    offers on a new one; offers for the old one may still arrive and are ignored by the client."""
 
     id: int
 

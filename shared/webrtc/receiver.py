@@ -105,6 +105,24 @@ def set_rtp_handler(receiver: RTCRtpReceiver, handler: RtpHandler) -> None:
     receiver._handle_rtp_packet = handler  # type: ignore[method-assign]  # per instance, on purpose
 
 
+class RtcpHandler(Protocol):
+    """``async handler(packet)``, as aiortc's transport calls it."""
+
+    def __call__(self, packet: AnyRtcpPacket) -> Coroutine[Any, Any, None]: ...
+
+
+def rtcp_handler(receiver: RTCRtpReceiver) -> RtcpHandler:
+    """What handles each RTCP packet routed to ``receiver`` (the remote sender's reports)."""
+    return receiver._handle_rtcp_packet
+
+
+def set_rtcp_handler(receiver: RTCRtpReceiver, handler: RtcpHandler) -> None:
+    """Replace, on this receiver only, what handles its RTCP (get the previous one first with
+    `rtcp_handler` to wrap it): the client counts the relay's reports to tell a live subscribe
+    connection from a dead one when no media flows on it."""
+    receiver._handle_rtcp_packet = handler  # type: ignore[method-assign]  # per instance, on purpose
+
+
 async def send_rtcp(receiver: RTCRtpReceiver, packet: AnyRtcpPacket) -> None:
     """Send an RTCP packet (e.g. REMB) towards the remote sender on the receiver's transport."""
     await receiver._send_rtcp(packet)

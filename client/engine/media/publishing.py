@@ -26,6 +26,7 @@ from client.engine.media.sources import (
     SyntheticVideoTrack,
     ToneAudioTrack,
 )
+from client.engine.media.switch import SwitchableVideoTrack
 from shared.protocol import messages as m
 
 if TYPE_CHECKING:
@@ -79,7 +80,16 @@ class Publishing:
         track = self._open_screen()
         if track is None:
             return
-        self.local_tracks["screen"] = track
+        # The screen's m-line outlives a share: its sender keeps one track (switch.py) whose
+        # source comes and goes, so sharing again works on the same m-line.
+        transceiver = self._transceivers.get("screen")
+        current = transceiver.sender.track if transceiver is not None else None
+        if transceiver is not None and isinstance(current, SwitchableVideoTrack) and current.readyState == "live":
+            current.switch(track)
+            transceiver.direction = "sendonly"
+            self.local_tracks["screen"] = current
+        else:
+            self.local_tracks["screen"] = SwitchableVideoTrack(track)
         await self._publish()
 
     async def stop_screen_share(self) -> None:
@@ -87,10 +97,14 @@ class Publishing:
         track = self.local_tracks.pop("screen", None)
         if track is None:
             return
-        track.stop()
         transceiver = self._transceivers.get("screen")
+        if isinstance(track, SwitchableVideoTrack) and transceiver is not None:
+            track.switch(None)  # the sender waits for the next share; aiortc's loop lives on
+        else:
+            track.stop()
+            if transceiver is not None:
+                transceiver.sender.replaceTrack(None)
         if transceiver is not None:
-            transceiver.sender.replaceTrack(None)
             transceiver.direction = "inactive"
         await self._publish()
 
@@ -123,7 +137,7 @@ class Publishing:
         if self.screen:
             track = self._open_screen()
             if track is not None:
-                self.local_tracks["screen"] = track
+                self.local_tracks["screen"] = SwitchableVideoTrack(track)
 
     def _open_screen(self) -> Any:
         w, h = self.screen_size
@@ -208,3 +222,26 @@ class Publishing:
         sentences = {"camera": CAMERA_LOST, "mic": MIC_LOST, "screen": SCREEN_LOST}  # the cause is in the log
         explained = explain_media(sentences.get(source, SCREEN_LOST), exc)
         self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
+
+    # --- rebuilding (client/engine/media/watchdog.py asks) ---------------------------------------
+
+    async def rebuild_publish(self) -> None:
+        """Replace the publish connection with a new one (it died or was closed): the same sources,
+        reopened (aiortc stops a sender's track with its connection), mutes kept. The relay takes
+        the new connection for the same seat (its new ICE username fragment tells it)."""
+        async with self._publish_lock:
+            old, self.publish_pc, self.channel = self.publish_pc, None, None
+            self._transceivers.clear()
+            muted = {source: bool(getattr(track, "muted", False)) for source, track in self.local_tracks.items()}
+            for track in self.local_tracks.values():
+                track.stop()
+            self.local_tracks.clear()
+            if old is not None:
+                try:
+                    await asyncio.wait_for(old.close(), 5.0)
+                except Exception as exc:
+                    log.info("closing the old publish connection: %r", exc)
+            self._open_sources()
+            for source, track in self.local_tracks.items():
+                track.muted = muted.get(source, False)
+        await self._publish()

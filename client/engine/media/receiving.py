@@ -20,8 +20,9 @@ from aiortc.mediastreams import MediaStreamError
 
 from client.engine import events as ev
 from client.engine import peer
-from client.engine.explain import MEDIA_RECEIVING, explain_media
+from client.engine.explain import technical
 from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
+from client.engine.media.watchdog import MediaWatchdog
 from shared.protocol import messages as m
 from shared.webrtc.receiver import newest_decoded_frame, rtp_handler, set_rtp_handler
 
@@ -45,6 +46,9 @@ class Receiving:
     first_frame_at: float | None
     first_video: asyncio.Event
     _offers: asyncio.Queue[m.SubscribeOffer]
+    _subscribe_lock: asyncio.Lock
+    watchdog: MediaWatchdog
+    _retired: set[str]
     _video_sinks: list[Callable[[str, str, av.VideoFrame], None]]
     _audio_sinks: list[Callable[[str, str, av.AudioFrame], None]]
     _level_listeners: list[Callable[[str, float], None]]
@@ -74,11 +78,53 @@ class Receiving:
             except Exception as exc:
                 if not self.started:
                     return
-                log.exception("subscribe offer %d failed", offer.revision)
-                explained = explain_media(MEDIA_RECEIVING, exc)  # the technical text stays in the log
-                self._emit(ev.MediaFailed(message=str(explained.sentence), explanation=explained))
+                # The connection closed under the offer, or the relay refused a late answer (it cut
+                # the connection off): a new subscribe connection, no banner. The tiles say their
+                # video is paused meanwhile; only a rebuild that fails is said (MEDIA_RECEIVING).
+                log.warning("subscribe offer %d failed: %s", offer.revision, technical(exc))
+                self.watchdog.rebuild("subscribe", "failed")
 
     async def _answer(self, offer: m.SubscribeOffer) -> None:
+        # One offer/answer at a time on the subscribe connection, never racing its rebuild.
+        async with self._subscribe_lock:
+            ufrag = peer.ice_ufrag(offer.sdp)
+            if ufrag in self._retired:
+                log.info("subscribe offer %d is for a connection already closed: ignored", offer.revision)
+                return
+            pc = self.subscribe_pc
+            if pc is not None and (pc.signalingState == "closed" or pc.connectionState in ("failed", "closed")):
+                log.info("subscribe offer %d arrived on a closed connection: left to the rebuild", offer.revision)
+                return
+            if (
+                pc is not None
+                and pc.remoteDescription is not None
+                and peer.ice_ufrag(pc.remoteDescription.sdp) != ufrag
+            ):
+                await self._retire_subscribe()  # the relay started a new connection: ours goes
+            await self._answer_locked(offer)
+
+    async def rebuild_subscribe(self) -> None:
+        """Replace the subscribe connection with a new one, on both ends (it died or was closed):
+        the relay drops its side when asked to subscribe again and offers on a new connection.
+        Tiles stay (tracks are told by whose they are, not by m-line)."""
+        async with self._subscribe_lock:
+            await self._retire_subscribe()
+            while not self._offers.empty():
+                self._offers.get_nowait()  # for the old connection
+        await self.client.request(m.Subscribe(id=0))
+
+    async def _retire_subscribe(self) -> None:
+        pc, self.subscribe_pc = self.subscribe_pc, None
+        if pc is None:
+            return
+        if pc.remoteDescription is not None:
+            self._retired.add(peer.ice_ufrag(pc.remoteDescription.sdp))  # its late offers are ignored
+        try:
+            await asyncio.wait_for(pc.close(), 5.0)
+        except Exception as exc:
+            log.info("closing the old subscribe connection: %r", exc)
+
+    async def _answer_locked(self, offer: m.SubscribeOffer) -> None:
         if self.subscribe_pc is None:
             self.subscribe_pc = peer.new_peer_connection()
             self.subscribe_pc.on("track", self._on_track)
@@ -91,17 +137,16 @@ class Receiving:
         await pc.setLocalDescription(answer)
         sdp = pc.localDescription.sdp
         new = {t.mid: t for t in offer.tracks}
-        for mid, info in list(self.remote.items()):
-            if mid not in new or (new[mid].participant_id, new[mid].source) != (info.participant_id, info.source):
+        # Tracks are told by whose they are, not by m-line: on a rebuilt connection the same
+        # tracks come on other m-lines, and their tiles stay.
+        before = {(i.participant_id, i.source): i for i in self.remote.values()}
+        after = {(i.participant_id, i.source): i for i in new.values()}
+        for key, info in before.items():
+            if key not in after:
                 self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
                 if info.kind == "audio" and self.playback is not None:
                     self.playback.remove(info.participant_id)
-        added = [
-            info
-            for mid, info in new.items()
-            if mid not in self.remote
-            or (self.remote[mid].participant_id, self.remote[mid].source) != (info.participant_id, info.source)
-        ]
+        added = [info for key, info in after.items() if key not in before]
         self.remote = new
         for info in added:
             self._carry_over_stats(info)
@@ -131,6 +176,7 @@ class Receiving:
                 stats = self.stats_by_track.get((info.participant_id, info.source))
                 if stats is not None:
                     stats.bytes += len(packet.payload)
+                    stats.packet_at = time.monotonic()
             await original(packet, arrival_time_ms)
 
         set_rtp_handler(receiver, counted)

@@ -24,6 +24,7 @@ from client.engine.media.network import NetworkSampler
 from client.engine.media.publishing import Publishing
 from client.engine.media.receiving import Receiving
 from client.engine.media.sinks import AudioPlayback, TrackStats
+from client.engine.media.watchdog import MediaWatchdog
 from shared.protocol import messages as m
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class MediaSession(Publishing, Receiving):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._offers: asyncio.Queue[m.SubscribeOffer] = asyncio.Queue()
         self._publish_lock = asyncio.Lock()
+        self._subscribe_lock = asyncio.Lock()  # one offer/answer or rebuild at a time (receiving.py)
+        self._retired: set[str] = set()  # ICE ufrags of subscribe connections we closed
+        self.watchdog = MediaWatchdog(self)  # rebuilds dead connections, tells stalled tracks
         self.joined_at: float | None = None
         self.first_frame_at: float | None = None
         self.first_video: asyncio.Event = asyncio.Event()
@@ -117,6 +121,7 @@ class MediaSession(Publishing, Receiving):
         self._names.update({p.participant_id: p.display_name for p in self.client.participants.values()})
         self._spawn(self._handle_offers())
         self._spawn(self.network.run())
+        self._spawn(self.watchdog.run())
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
         # Even with neither microphone nor camera: the publish connection then carries only the
@@ -162,6 +167,7 @@ class MediaSession(Publishing, Receiving):
             "remote_tracks": [self._report(s) for s in self.stats_by_track.values()],
             "packet_loss": self.network.packet_loss,  # 0..1 of what we receive, last sample interval
             "rtt_ms": self.network.rtt_ms,  # None until the relay has answered a sender report
+            **self.watchdog.report(),  # what arrives now: fps and stalls per tile, reconnections
         }
 
     def _report(self, stats: TrackStats) -> dict[str, Any]:
@@ -180,6 +186,7 @@ class MediaSession(Publishing, Receiving):
         dropped the old peer connections): same sources, new connections, counters kept."""
         if not self.started:
             return
+        self.watchdog.reset()
         old = [pc for pc in (self.publish_pc, self.subscribe_pc) if pc is not None]
         self.publish_pc = self.subscribe_pc = self.channel = None
         self._transceivers.clear()

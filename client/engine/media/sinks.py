@@ -27,6 +27,7 @@ class TrackStats:
         self.height = 0
         self.first_at: float | None = None
         self.last_at: float | None = None
+        self.packet_at: float | None = None  # when the last RTP packet arrived (the watchdog reads it)
         self.freezes = 0
         self.skipped = 0  # decoded frames passed over because newer ones were already waiting
         self.bytes = 0
