@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -403,6 +404,20 @@ class _Stages:
         if self.gain is not None:
             out = self.gain.process(out, probability)
         return np.asarray(out, dtype=np.int16), probability
+
+
+def raise_audio_thread_priority() -> bool:
+    """Real-time scheduling for the calling sound thread, as sound programs ask for (a late
+    callback is a gap in the sound and moves the echo's timing); the normal priority stays when
+    the system says no. Linux only: on Windows PortAudio's WASAPI threads already ask MMCSS."""
+    setter = getattr(os, "sched_setscheduler", None)
+    if setter is None:
+        return False
+    try:
+        setter(0, os.SCHED_FIFO, os.sched_param(10))  # 0: this thread
+    except OSError:
+        return False
+    return True
 
 
 def rms_dbfs(samples: np.ndarray[Any, Any]) -> float:

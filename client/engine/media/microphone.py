@@ -18,7 +18,13 @@ from typing import Any
 import av
 import numpy as np
 
-from client.engine.media.audio_processing import RATE, MicProcessor, new_resampler, to_mono_48k
+from client.engine.media.audio_processing import (
+    RATE,
+    MicProcessor,
+    new_resampler,
+    raise_audio_thread_priority,
+    to_mono_48k,
+)
 from client.engine.media.sources import AUDIO_SAMPLES, DeviceUnavailable, _ThreadedTrack
 
 log = logging.getLogger("parley.media")
@@ -57,6 +63,7 @@ class MicrophoneTrack(_ProcessedAudioTrack):
         super().__init__(processor)
         self._resampler: Any = None
         self._rate, self._channels = RATE, 1
+        self._prioritised = False
         try:
             import sounddevice
 
@@ -96,6 +103,9 @@ class MicrophoneTrack(_ProcessedAudioTrack):
         raise DeviceUnavailable(f"The microphone could not be opened: {last}")
 
     def _callback(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
+        if not self._prioritised:
+            self._prioritised = True
+            raise_audio_thread_priority()
         try:
             self._send(to_mono_48k(data, self._rate, self._channels, self._resampler))
         except Exception:

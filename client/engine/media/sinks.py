@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from client.engine.media.audio_processing import raise_audio_thread_priority
 from client.engine.media.sources import AUDIO_RATE, read_mark, wall_ms
 
 log = logging.getLogger("parley.media")
@@ -112,6 +113,7 @@ class AudioPlayback:
         self.taps = list(taps or [])
         self._clock: threading.Thread | None = None
         self._clock_running = threading.Event()
+        self._prioritised = False
         self.message = ""
         if enabled:
             try:
@@ -193,6 +195,9 @@ class AudioPlayback:
         return np.clip(out, -32768, 32767).astype(np.int16)
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if not self._prioritised:
+            self._prioritised = True
+            raise_audio_thread_priority()
         block = self.mix(frames)
         outdata[:, 0] = block
         self._played(block)
