@@ -99,7 +99,8 @@ class FarEndReference:
     reference and echo would change with every burst, which the echo canceller cannot follow):
     captured sample ``c`` is paired with played sample ``c + offset``. The offset is the newest
     pairing that never asks for a sample before it was played, measured over the first half
-    second and checked every two seconds; it moves only when the clocks drift or a thread stalls.
+    second and checked every two seconds; it moves when the clocks drift, and is measured again
+    when a device reports lost sound (`gap`).
     """
 
     def __init__(self, capacity_s: float = 2.0, calibrate_s: float = 0.5, check_s: float = 2.0) -> None:
@@ -113,30 +114,24 @@ class FarEndReference:
         self._calibrate = int(calibrate_s * RATE)
         self._check = int(check_s * RATE)
         self._max_slack = int(0.2 * RATE)
-        self._play_t0: float | None = None
-        self._capture_t0: float | None = None
-        self._capture_total = 0
-        self._jitter = int(0.15 * RATE)  # how far a burst may lag the clock before it is a stall
-        self.stalls = 0  # stalls of either thread made up for
+        self.stalls = 0  # gaps the devices reported (underflow, overflow): each pairs again
         self.resyncs = 0  # times the pairing moved (clock drift, a stalled thread)
         self.missing = 0  # samples taken before they were played (given as silence)
 
-    def played(self, samples: Samples, now: float | None = None) -> None:
+    def played(self, samples: Samples) -> None:
         """Called with every block handed to the speakers (mono s16 at 48 kHz)."""
         data = np.asarray(samples, dtype=np.int16).reshape(-1)[-self._ring.size :]
         if data.size == 0:
             return
-        now = time.monotonic() if now is None else now
         with self._lock:
-            if self._play_t0 is None:
-                self._play_t0 = now - data.size / RATE
-            # A stalled playback thread (the device underran): silence was played meanwhile.
-            behind = int((now - self._play_t0) * RATE) - self._jitter - (self._written + data.size)
-            if behind > 0:
-                self._append(np.zeros(min(behind, self._ring.size), np.int16))
-                self._written += max(0, behind - self._ring.size)
-                self.stalls += 1
             self._append(data)
+
+    def gap(self) -> None:
+        """A device reported lost sound (playback underflow, capture overflow): the played and
+        captured streams no longer line up as paired, so pair them again."""
+        with self._lock:
+            self.stalls += 1
+            self._offset, self._slack, self._window = None, None, 0
 
     def _append(self, data: Samples) -> None:
         if data.size:
@@ -146,23 +141,13 @@ class FarEndReference:
             self._ring[: data.size - first] = data[first:]
             self._written += data.size
 
-    def take(self, count: int, now: float | None = None) -> Samples:
+    def take(self, count: int) -> Samples:
         """The reference for the next ``count`` captured samples (silence until paired)."""
         out = np.zeros(count, np.int16)
-        now = time.monotonic() if now is None else now
         with self._lock:
             written = self._written
             if written == 0:
                 return out
-            if self._capture_t0 is None:
-                self._capture_t0 = now - count / RATE
-            # Captured sound that was lost (the capture thread stalled) skips its reference too.
-            behind = int((now - self._capture_t0) * RATE) - self._jitter - (self._capture_total + count)
-            if behind > 0:
-                self._captured += behind
-                self._capture_total += behind
-                self.stalls += 1
-            self._capture_total += count
             needed_end = self._captured + count + (self._offset or 0)
             slack = written - needed_end
             self._slack = slack if self._slack is None else min(self._slack, slack)
@@ -195,7 +180,6 @@ class FarEndReference:
         """Pair again from the next frame on (new processing, a new device)."""
         with self._lock:
             self._offset, self._slack, self._window = None, None, 0
-            self._capture_t0, self._capture_total = None, 0
 
 
 def to_mono_48k(samples: np.ndarray[Any, Any], rate: int, channels: int, resampler: Any = None) -> Samples:
@@ -300,9 +284,8 @@ class MicProcessor:
 
     # --- the capture thread ----------------------------------------------------------------------
 
-    def process(self, samples: Samples, now: float | None = None) -> Samples:
-        """Processed samples for ``samples`` (48 kHz mono s16, the newest captured at ``now``,
-        monotonic seconds), in whole 10 ms frames."""
+    def process(self, samples: Samples) -> Samples:
+        """Processed samples for ``samples`` (48 kHz mono s16), in whole 10 ms frames."""
         if self._pending is not None:
             self._apply_pending()
         data = samples.reshape(-1)
@@ -314,12 +297,12 @@ class MicProcessor:
             return np.zeros(0, np.int16)
         out = np.empty(whole, np.int16)
         for start in range(0, whole, FRAME):
-            out[start : start + FRAME] = self._frame(data[start : start + FRAME], now)
+            out[start : start + FRAME] = self._frame(data[start : start + FRAME])
         return out
 
-    def _frame(self, near: Samples, now: float | None) -> Samples:
+    def _frame(self, near: Samples) -> Samples:
         self._watch_clipping(near)
-        far = self.far_end.take(FRAME, now) if self.far_end is not None else _SILENCE
+        far = self.far_end.take(FRAME) if self.far_end is not None else _SILENCE
         started = time.thread_time()
         if self._stages is not None:
             out, probability = self._stages.process(near, far)

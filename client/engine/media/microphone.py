@@ -90,6 +90,7 @@ class MicrophoneTrack(_ProcessedAudioTrack):
                     blocksize=rate // 50,
                     device=target,
                     callback=self._callback,
+                    finished_callback=self._finished,
                 )
             except Exception as exc:
                 last = exc
@@ -106,10 +107,19 @@ class MicrophoneTrack(_ProcessedAudioTrack):
         if not self._prioritised:
             self._prioritised = True
             raise_audio_thread_priority()
+        if status and status.input_overflow and self.processor.far_end is not None:
+            self.processor.far_end.gap()  # captured sound was lost: pair with the reference again
         try:
             self._send(to_mono_48k(data, self._rate, self._channels, self._resampler))
         except Exception:
             log.exception("microphone processing failed; this block is dropped")
+
+    def _finished(self) -> None:
+        """PortAudio ended the stream: on our stop, or because the device went away (unplugged,
+        its driver failed). The latter ends the track, and the session says so once."""
+        if self._running.is_set():
+            log.warning("the microphone's stream ended by itself")
+            self._deliver(None)
 
     def stop(self) -> None:
         super().stop()

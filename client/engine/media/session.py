@@ -121,6 +121,7 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         self.playback = AudioPlayback(
             enabled=self.playback_enabled,
             taps=self._playback_taps(),  # what is played: the echo canceller's reference, --speaker-out
+            gap_listeners=[self.far_end.gap],
             clock_without_device=self.speaker_out is not None,
         )
         self.client.push_handlers.append(self._on_push)

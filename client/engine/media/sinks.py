@@ -102,6 +102,7 @@ class AudioPlayback:
         buffer_ms: int = 60,
         *,
         taps: list[Callable[[np.ndarray[Any, Any]], None]] | None = None,
+        gap_listeners: list[Callable[[], None]] | None = None,
         clock_without_device: bool = False,
     ) -> None:
         self._lock = threading.Lock()
@@ -111,6 +112,7 @@ class AudioPlayback:
         # Each gets every block exactly as the speakers are handed it (the echo canceller's
         # reference, --speaker-out), on the playback thread.
         self.taps = list(taps or [])
+        self.gap_listeners = list(gap_listeners or [])  # the device underran: silence was played
         self._clock: threading.Thread | None = None
         self._clock_running = threading.Event()
         self._prioritised = False
@@ -198,6 +200,9 @@ class AudioPlayback:
         if not self._prioritised:
             self._prioritised = True
             raise_audio_thread_priority()
+        if status and status.output_underflow:
+            for listener in self.gap_listeners:
+                listener()
         block = self.mix(frames)
         outdata[:, 0] = block
         self._played(block)
