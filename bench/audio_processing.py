@@ -122,7 +122,7 @@ def align(heard: np.ndarray[Any, Any], clean: np.ndarray[Any, Any]) -> int:
     h = h - h.mean()
     c = c - c.mean()
     scores = [float(np.dot(h[k : k + c.size], c)) for k in range(max(1, h.size - c.size))]
-    return int(np.argmax(scores)) * 480
+    return int(np.argmax(scores)) * 480 % clean.size  # the speech loops: its first start
 
 
 def looped(clean: np.ndarray[Any, Any], lag: int, size: int) -> np.ndarray[Any, Any]:
@@ -209,10 +209,18 @@ def main() -> None:
         try:
             report: dict[str, Any] = {"benchmark": "audio_processing", "seconds_per_call": args.seconds}
             echo: dict[str, Any] = {}
+            start = 4 * RATE
             for mode in ("off", "on"):
                 heard, stats = studio.call(mode, ann_mic=ann_voice)
-                start = first_sound(heard) + CONVERGED
+                if mode == "off":  # the echo's arrival, 2 s of convergence; the same span with it on
+                    start = min(first_sound(heard), 4 * RATE) + CONVERGED
                 echo[f"echo_dbfs_{mode}"] = round(level_db(heard[start:]), 1)
+                echo[f"echo_dbfs_per_second_{mode}"] = [
+                    round(level_db(heard[i : i + RATE]), 1) for i in range(start, heard.size - RATE + 1, RATE)
+                ]
+                echo[f"bob_far_end_{mode}"] = {
+                    k: v for k, v in stats["audio_processing"].items() if k.startswith("far_end")
+                }
                 if mode == "on":
                     report["cost"] = {
                         "cpu_ms_per_10ms_frame": stats["audio_processing"]["cpu_ms_per_frame"],
