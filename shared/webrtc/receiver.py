@@ -8,10 +8,11 @@ generator it uses), so a caller can bind it once and read it per packet at no ex
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from aiortc import RTCRtpReceiver
+from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
@@ -34,6 +35,9 @@ _REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 _REMOTE_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 _RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
 _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+_TRACK_QUEUE = "_queue"  # RemoteStreamTrack's decoded frames
+
+Frame = TypeVar("Frame")
 
 
 def kind(receiver: RTCRtpReceiver) -> str:
@@ -166,3 +170,23 @@ def watch_sent_feedback(
         RTCRtpReceiver._send_rtcp_pli = pli  # type: ignore[method-assign]
 
     return undo
+
+
+def newest_decoded_frame(track: MediaStreamTrack, frame: Frame) -> tuple[Frame, int]:
+    """``frame`` just received from a remote ``track``, or the newest of the frames that were decoded
+    after it and already wait in the track's queue; and how many older frames were skipped.
+
+    aiortc's decoder thread puts every decoded frame in the track's unbounded queue. When whoever
+    reads the track falls behind (a busy machine, a stalled event loop), decoded frames pile up
+    there, 3 MB each at 1080p: hundreds of megabytes within minutes, shown late. A video reader
+    wants only the newest one. The end-of-track mark (None) stays queued for the next ``recv``.
+    """
+    queue: asyncio.Queue[Frame | None] | None = vars(track).get(_TRACK_QUEUE)
+    skipped = 0
+    while queue is not None and not queue.empty():
+        newer = queue.get_nowait()
+        if newer is None:
+            queue.put_nowait(None)
+            break
+        frame, skipped = newer, skipped + 1
+    return frame, skipped

@@ -23,7 +23,7 @@ from client.engine import peer
 from client.engine.explain import MEDIA_RECEIVING, explain_media
 from client.engine.media.sinks import AudioPlayback, TrackStats, audio_level
 from shared.protocol import messages as m
-from shared.webrtc.receiver import rtp_handler, set_rtp_handler
+from shared.webrtc.receiver import newest_decoded_frame, rtp_handler, set_rtp_handler
 
 if TYPE_CHECKING:
     from client.engine.call import ParleyClient
@@ -145,11 +145,15 @@ class Receiving:
             info = self.remote.get(transceiver.mid or "")
             if info is None or isinstance(frame, av.Packet):
                 continue  # (decoded tracks yield frames, never packets)
+            skipped = 0
+            if isinstance(frame, av.VideoFrame):  # behind: show the newest, do not hoard the rest
+                frame, skipped = newest_decoded_frame(track, frame)
             now = time.monotonic()
             key = (info.participant_id, info.source)
             stats = self.stats_by_track.get(key)
             if stats is None:
                 stats = self.stats_by_track[key] = TrackStats(info.participant_id, info.source, info.kind)
+            stats.skipped += skipped
             stats.add_frame(frame, now)
             if isinstance(frame, av.VideoFrame):
                 if self.first_frame_at is None:

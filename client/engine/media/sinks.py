@@ -30,6 +30,7 @@ class TrackStats:
         self.first_at: float | None = None
         self.last_at: float | None = None
         self.freezes = 0
+        self.skipped = 0  # decoded frames passed over because newer ones were already waiting
         self.bytes = 0
         self.latencies: list[float] = []
         self.marks = 0
@@ -74,6 +75,7 @@ class TrackStats:
             "fps": round(fps, 2),
             "bitrate_kbps": round(self.bytes * 8 / 1000 / span, 1) if span > 0 else 0.0,
             "freezes": self.freezes,
+            "frames_skipped": self.skipped,
             "latency_ms_p50": pct(0.5),
             "latency_ms_p95": pct(0.95),
         }

@@ -57,6 +57,7 @@ PINNED: dict[str, tuple[str, ...]] = {
         "_send_keyframe",
         "_RTCRtpSender__encoder",
     ),
+    "RemoteStreamTrack": ("_queue",),
     "RTCRtpTransceiver": ("_codecs",),
     "RTCDtlsTransport": (
         "_handle_rtp_data",
@@ -111,6 +112,7 @@ async def live() -> AsyncIterator[dict[str, Any]]:
         yield {
             "RTCRtpReceiver": receiver,
             "RTCRtpSender": pub.getTransceivers()[0].sender,
+            "RemoteStreamTrack": receiver.track,
             "RTCRtpTransceiver": pub.getTransceivers()[0],
             "RTCDtlsTransport": dtls,
             "RTCIceTransport": dtls.transport,
