@@ -26,9 +26,18 @@ def fan_microphone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         for name, value in pulse.device_env(None, mic).items():
             if os.environ.get(name) != value:
                 monkeypatch.setenv(name, value)  # ALSA's pulse plugin reads them when a stream opens
+        _restart_portaudio()  # it lists devices once: an earlier test may have started it without this server
         yield
     finally:
         pulse.stop()
+        _restart_portaudio()
+
+
+def _restart_portaudio() -> None:
+    import sounddevice
+
+    sounddevice._terminate()
+    sounddevice._initialize()
 
 
 def meter_after(preview: Any, drive: Any, processing: ProcessingChoice, seconds: float = 4.0) -> float:
