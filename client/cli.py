@@ -3,6 +3,7 @@
     parley                      open the desktop app
     parley join LINK            open the app straight into a meeting
     parley join LINK --headless [--user U --password-stdin] [--duration S] [--stats FILE] ...
+                                [--mic FILE.wav] [--speaker-out FILE.wav] [--audio-processing on|off]
     parley --self-test          check native dependencies and devices
 
 Errors are sentences on stderr and exit status 1; nothing prints a traceback at a person.
@@ -44,7 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("--duration", type=float, default=None, help="seconds to stay, then leave")
     join.add_argument("--stats", help="write statistics as JSON to this file on exit")
     join.add_argument("--camera", default="synthetic", help="synthetic, none, or a camera index/name")
-    join.add_argument("--mic", default="synthetic", help="synthetic, none, or a microphone name")
+    join.add_argument(
+        "--mic", default="synthetic", help="synthetic, none, default, a microphone name, or a sound file (looped)"
+    )
+    join.add_argument("--speaker-out", help="write what this participant hears to this WAV file")
+    join.add_argument(
+        "--audio-processing",
+        choices=("on", "off"),
+        default="on",
+        help="echo cancellation, noise suppression and gain on the microphone (default on)",
+    )
     join.add_argument("--screen", action="store_true", help="share the screen as well")
     join.add_argument("--record", help="record the meeting to this file (host)")
     join.add_argument("--send-file", help="offer this file to the meeting")
@@ -67,6 +77,8 @@ def run_headless(args: argparse.Namespace, link: MeetingLink) -> int:
         stats_path=Path(args.stats) if args.stats else None,
         camera=args.camera,
         mic=args.mic,
+        speaker_out=Path(args.speaker_out) if args.speaker_out else None,
+        audio_processing=args.audio_processing == "on",
         screen=args.screen,
         record=Path(args.record) if args.record else None,
         send_file=Path(args.send_file) if args.send_file else None,

@@ -19,6 +19,7 @@ from typing import Any
 from client.cli_support import print_error, sign_in
 from client.engine import events as ev
 from client.engine.call import ParleyClient, describe_error
+from client.engine.media.audio_processing import ProcessingChoice
 from client.engine.media.session import MediaSession
 from client.engine.recording import RecordingService
 from client.headless_files import HeadlessFiles, describe_event
@@ -36,6 +37,8 @@ class HeadlessOptions:
     stats_path: Path | None = None
     camera: str = "synthetic"
     mic: str = "synthetic"
+    speaker_out: Path | None = None
+    audio_processing: bool = True
     screen: bool = False
     record: Path | None = None
     send_file: Path | None = None
@@ -116,6 +119,8 @@ def _media_session(client: ParleyClient, options: HeadlessOptions) -> MediaSessi
         fps=fps,
         screen_size=(sw, sh),
         screen_fps=sfps,
+        audio_processing=ProcessingChoice() if options.audio_processing else ProcessingChoice.off(),
+        speaker_out=options.speaker_out,
     )
 
 

@@ -27,6 +27,7 @@ REQUIRED_MODULES: tuple[tuple[str, str], ...] = (
     ("cv2", "camera capture (OpenCV)"),
     ("mss", "screen capture"),
     ("numpy", "frame buffers"),
+    ("pywebrtc_audio", "echo cancellation and noise suppression (WebRTC audio processing)"),
     ("cryptography", "TLS and end-to-end encryption"),
     ("argon2", "password hashing"),
     ("msgspec", "protocol messages"),

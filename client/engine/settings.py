@@ -35,6 +35,7 @@ POLICY_FILE = "policy.toml"
 MACHINE_FILE = "parley.toml"
 USER_FILE = "settings.toml"
 VIDEO_QUALITIES = ("auto", "360p", "720p", "1080p")
+NOISE_SUPPRESSION_LEVELS = ("off", "standard", "high")
 
 
 @dataclass
@@ -53,6 +54,12 @@ class ClientSettings:
     camera_device: str = ""
     microphone_device: str = ""
     speaker_device: str = ""
+    # The microphone's processing (client/engine/media/audio_processing.py); original_sound turns
+    # all of it off, for music.
+    noise_suppression: str = "standard"
+    echo_cancellation: bool = True
+    auto_gain_control: bool = True
+    original_sound: bool = False
     locked: set[str] = field(default_factory=set)
 
     def is_locked(self, name: str) -> bool:
@@ -105,6 +112,10 @@ def _coerce(name: str, value: object, source: str) -> object | None:
         return None
     if name == "video_quality" and text not in VIDEO_QUALITIES:
         log.warning("%s: video_quality must be one of %s, not %r; ignored", source, ", ".join(VIDEO_QUALITIES), text)
+        return None
+    if name == "noise_suppression" and text not in NOISE_SUPPRESSION_LEVELS:
+        levels = ", ".join(NOISE_SUPPRESSION_LEVELS)
+        log.warning("%s: noise_suppression must be one of %s, not %r; ignored", source, levels, text)
         return None
     return text
 

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.engine.media.audio_processing import choice_from_settings
 from client.ui import tasks
 from client.ui.call_controls import ControlBar
 from client.ui.context import AppContext
 from client.ui.media import LOCAL, list_devices, screen_share_available
 from client.ui.models import ActiveSpeaker, ParticipantListModel, row_from_info
+from client.ui.muted_notice import MutedSpeechNotice
 from client.ui.panels import ChatPanel, FilesPanel, ParticipantsPanel
 from client.ui.prejoin import JoinOptions
 from client.ui.quality import quality_of, tile_rates
@@ -120,6 +122,8 @@ class CallView(QWidget):
         bar = self.controls
         # The buttons by name, as the other screens' code and the tests know them.
         self.mic_button = bar.mic_button
+        self.muted_notice = MutedSpeechNotice(ctx.media, self.mic_button)  # "You are muted"
+        header.insertWidget(1, self.muted_notice)
         self.camera_button = bar.camera_button
         self.share_button = bar.share_button
         self.hand_button = bar.hand_button
@@ -202,7 +206,12 @@ class CallView(QWidget):
                 self.title_changed.emit(meeting.title)
             client = self.ctx.session.client
             await self.ctx.media.start(
-                client, camera=options.camera, mic=options.mic, camera_on=options.camera_on, mic_on=options.mic_on
+                client,
+                camera=options.camera,
+                mic=options.mic,
+                camera_on=options.camera_on,
+                mic_on=options.mic_on,
+                audio_processing=choice_from_settings(self.ctx.settings),
             )
 
         def failed(exc: BaseException) -> None:

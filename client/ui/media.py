@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from client.engine.media.audio_processing import ProcessingChoice
 from client.ui.error_text import error_sentence
 from client.ui.frames import FrameConverter
 
@@ -71,6 +72,7 @@ class MediaService(QObject):
     media_failed = Signal(str)
     mute_changed = Signal(str, bool)  # source, muted
     screen_share_changed = Signal(bool)
+    voice_activity = Signal(float, bool)  # our processed microphone level 0..1, speaking (muted too)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,14 +88,24 @@ class MediaService(QObject):
         return self.session is not None
 
     async def start(
-        self, client: Any, *, camera: str = "synthetic", mic: str = "synthetic", camera_on: bool, mic_on: bool
+        self,
+        client: Any,
+        *,
+        camera: str = "synthetic",
+        mic: str = "synthetic",
+        camera_on: bool,
+        mic_on: bool,
+        audio_processing: ProcessingChoice | None = None,
     ) -> bool:
         """Publish and subscribe; on failure emit a sentence and return False (the call goes on)."""
         self.muted = {"mic": not mic_on, "camera": not camera_on}
         if self.converter is None:
             self.converter = FrameConverter(self._converted, asyncio.get_running_loop())
+        options: dict[str, Any] = {"camera": camera or "synthetic", "mic": mic or "synthetic"}
+        if audio_processing is not None:
+            options["audio_processing"] = audio_processing
         try:
-            session = self.session_factory(client, camera=camera or "synthetic", mic=mic or "synthetic")
+            session = self.session_factory(client, **options)
         except ImportError:
             self.media_failed.emit(self.tr("Audio and video are not available in this version of Parley."))
             return False
@@ -103,6 +115,7 @@ class MediaService(QObject):
         session.add_video_sink(self._remote_frame)
         session.add_local_video_sink(self._local_frame)
         session.add_audio_level_listener(self._level)
+        session.add_local_voice_listener(self._voice)
         try:
             await session.start()
             for source, muted in self.muted.items():
@@ -140,6 +153,14 @@ class MediaService(QObject):
                 muted = True
         self.muted[source] = muted
         self.mute_changed.emit(source, muted)
+
+    def set_audio_processing(self, choice: ProcessingChoice) -> None:
+        """The microphone's processing changed in the settings: applies from the next 10 ms."""
+        if self.session is not None:
+            try:
+                self.session.set_audio_processing(choice)
+            except Exception:
+                log.exception("changing the sound processing failed")
 
     async def start_screen_share(self, monitor: int = 1) -> None:
         reason = screen_share_available()
@@ -191,6 +212,9 @@ class MediaService(QObject):
 
     def _level(self, participant_id: str, level: float) -> None:
         self.audio_level_changed.emit(participant_id, float(level))
+
+    def _voice(self, level: float, speaking: bool) -> None:
+        self.voice_activity.emit(float(level), bool(speaking))
 
     def _converted(self, key: Hashable, image: QImage) -> None:
         participant_id, source = key  # type: ignore[misc]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.engine.media.audio_processing import choice_from_settings
 from client.ui.context import AppContext
 from client.ui.media import device_id, device_label, list_devices
 from client.ui.preview import NONE, SYNTHETIC, DevicePreview
@@ -201,7 +202,8 @@ class PreJoinView(QWidget):
         self.preview.start_camera(device)
 
     def _mic_changed(self) -> None:
-        self.preview.start_microphone(self.mic_combo.currentData() or NONE)
+        processing = choice_from_settings(self.ctx.settings)  # the level meter shows the processed sound
+        self.preview.start_microphone(self.mic_combo.currentData() or NONE, processing)
 
     def _play_test_sound(self) -> None:
         self.preview.play_test_sound(self.speaker_combo.currentData() or "")

@@ -18,6 +18,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter
 
+from client.engine.media.audio_processing import MicProcessor, ProcessingChoice
+
 log = logging.getLogger("parley.ui")
 
 SYNTHETIC = "synthetic"
@@ -118,7 +120,9 @@ class DevicePreview(QObject):
 
     # --- microphone ----------------------------------------------------------------------
 
-    def start_microphone(self, device: str) -> None:
+    def start_microphone(self, device: str, processing: ProcessingChoice | None = None) -> None:
+        """Show the microphone's level as others will hear it: after its processing (noise
+        suppression, gain), which runs here on PortAudio's thread as it does in a call."""
         self.stop_microphone()
         self._mic = device or SYNTHETIC
         if self._mic == NONE:
@@ -127,12 +131,13 @@ class DevicePreview(QObject):
             try:
                 import sounddevice
 
+                processor = MicProcessor(processing or ProcessingChoice(), on_voice=self._processed_level)
+
                 def callback(indata: np.ndarray, frames: int, when: Any, status: Any) -> None:
-                    rms = float(np.sqrt(np.mean(np.square(indata, dtype=np.float64))))
-                    self._level = min(1.0, rms * 4)
+                    processor.process(np.ascontiguousarray(indata[:, 0]))
 
                 self._stream = sounddevice.InputStream(
-                    device=device, channels=1, samplerate=48000, callback=callback, blocksize=960
+                    device=device, channels=1, samplerate=48000, dtype="int16", callback=callback, blocksize=960
                 )
                 self._stream.start()
             except Exception:
@@ -141,6 +146,9 @@ class DevicePreview(QObject):
                 self.problem.emit("microphone", self.tr("No microphone was found. You can join and listen."))
                 return
         self._level_timer.start()
+
+    def _processed_level(self, level: float, speaking: bool) -> None:
+        self._level = level  # read by the UI thread's timer: one float, no lock needed
 
     def stop_microphone(self) -> None:
         self._level_timer.stop()

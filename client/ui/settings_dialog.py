@@ -1,4 +1,5 @@
-"""Settings: devices, video quality, folders, language. Policy-set fields are shown read-only."""
+"""Settings: devices, sound processing, video quality, folders, language. Policy-set fields are
+shown read-only."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.engine.media.audio_processing import choice_from_settings
 from client.engine.settings import VIDEO_QUALITIES
 from client.ui.context import AppContext
 from client.ui.i18n import LANGUAGES
 from client.ui.media import list_devices
 from client.ui.prejoin import fill_devices
 from client.ui.signin import accessible
+from client.ui.sound_settings import SoundSettings
 
 
 class SettingsDialog(QDialog):
@@ -77,6 +80,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Microphone"), self._field("microphone_device", self.microphone, self.tr("Microphone")))
         form.addRow(self.tr("S&peaker"), self._field("speaker_device", self.speaker, self.tr("Speaker")))
         form.addRow(self.tr("&Video quality"), self._field("video_quality", self.quality, self.tr("Video quality")))
+        self.sound = SoundSettings(settings, self._field, self)
+        form.addRow(self.sound)
         self.tabs.addTab(audio_video, self.tr("Audio and video"))
 
         folders = QWidget()
@@ -155,11 +160,13 @@ class SettingsDialog(QDialog):
             "downloads_dir": self.downloads.text().strip(),
             "language": self.language.currentData() or "",
             "server_url": self.server.text().strip(),
+            **self.sound.values(),
         }
         for name, value in values.items():
             if not settings.is_locked(name):
                 setattr(settings, name, value)
         self.ctx.save_settings()
+        self.ctx.media.set_audio_processing(choice_from_settings(settings))  # at once, in a call too
         if settings.language != before:
             self.language_changed.emit(settings.language)
         self.accept()

@@ -1122,6 +1122,16 @@
 <context>
     <name>errors</name>
     <message>
+        <location filename="../../client/engine/media/audio_processing.py" />
+        <source>Your microphone is too loud and the sound is distorted: turn its input level down in the system settings.</source>
+        <translation>您的麦克风音量过大，声音已失真：请在系统设置中调低其输入音量。</translation>
+    </message>
+    <message>
+        <location filename="../../client/engine/media/audio_processing.py" />
+        <source>Echo cancellation and noise suppression are not available in this installation; your microphone is sent as it is.</source>
+        <translation>此安装不支持回声消除和降噪；您的麦克风声音将按原样发送。</translation>
+    </message>
+    <message>
         <location filename="../../client/ui/error_text.py" />
         <source>Wrong user name or password.</source>
         <translation>用户名或密码错误。</translation>
@@ -1310,6 +1320,87 @@
         <location filename="../../client/ui/error_text.py" />
         <source>Hide details</source>
         <translation>隐藏详细信息</translation>
+    </message>
+</context>
+<context>
+    <name>SoundSettings</name>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Sound</source>
+        <translation>声音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Standard</source>
+        <translation>标准</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>High (noisy places)</source>
+        <translation>高（嘈杂环境）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Cancel the echo of my speakers</source>
+        <translation>消除扬声器的回声</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Adjust my microphone volume automatically</source>
+        <translation>自动调节麦克风音量</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Original sound (for music: no processing at all)</source>
+        <translation>原声（用于音乐：不做任何处理）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>&amp;Noise suppression</source>
+        <translation>降噪(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Noise suppression</source>
+        <translation>降噪</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Echo cancellation</source>
+        <translation>回声消除</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Automatic gain</source>
+        <translation>自动增益</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Original sound</source>
+        <translation>原声</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/sound_settings.py" />
+        <source>Use original sound with headphones: nothing then removes the echo of your speakers.</source>
+        <translation>使用原声时请戴耳机：此时不会消除扬声器的回声。</translation>
+    </message>
+</context>
+<context>
+    <name>MutedSpeechNotice</name>
+    <message>
+        <location filename="../../client/ui/muted_notice.py" />
+        <source>You are muted. Unmute (Ctrl+D) to speak.</source>
+        <translation>您已静音。取消静音 (Ctrl+D) 后再发言。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/muted_notice.py" />
+        <source>You are muted</source>
+        <translation>您已静音</translation>
     </message>
 </context>
 </TS>

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import av
 import numpy as np
 
+from client.engine.media.audio_processing import ProcessingChoice
 from shared.protocol import messages as m
 
 
@@ -66,6 +67,7 @@ class SyntheticMediaSession:
         height: int = 720,
         fps: float = 30.0,
         participants: Callable[[], list[str]] | None = None,
+        audio_processing: ProcessingChoice | None = None,
     ) -> None:
         self.client = client
         self.fps = fps
@@ -76,6 +78,8 @@ class SyntheticMediaSession:
         self.video_sinks: list[Callable[[str, str, av.VideoFrame], None]] = []
         self.local_sinks: list[Callable[[str, av.VideoFrame], None]] = []
         self.level_listeners: list[Callable[[str, float], None]] = []
+        self.voice_listeners: list[Callable[[float, bool], None]] = []
+        self.audio_processing = audio_processing or ProcessingChoice()
         self.muted = {"mic": False, "camera": False}
         self.sharing = False
         self.sent = 0
@@ -90,6 +94,17 @@ class SyntheticMediaSession:
 
     def add_audio_level_listener(self, callback: Callable[[str, float], None]) -> None:
         self.level_listeners.append(callback)
+
+    def add_local_voice_listener(self, callback: Callable[[float, bool], None]) -> None:
+        self.voice_listeners.append(callback)
+
+    def set_audio_processing(self, choice: ProcessingChoice) -> None:
+        self.audio_processing = choice
+
+    def speak(self, speaking: bool, level: float = 0.5) -> None:
+        """As if this participant's processed microphone heard a voice (or stopped hearing one)."""
+        for listener in list(self.voice_listeners):
+            listener(level if speaking else 0.0, speaking)
 
     async def start(self) -> None:
         self.started = True

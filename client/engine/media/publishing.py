@@ -21,10 +21,8 @@ from client.engine.explain import CAMERA_LOST, MIC_LOST, SCREEN_LOST, explain_me
 from client.engine.media.sources import (
     CameraTrack,
     DeviceUnavailable,
-    MicrophoneTrack,
     ScreenTrack,
     SyntheticVideoTrack,
-    ToneAudioTrack,
 )
 from client.engine.media.switch import SwitchableVideoTrack
 from shared.protocol import messages as m
@@ -59,6 +57,7 @@ class Publishing:
     _lost_sources: set[str]
     _publish_lock: asyncio.Lock
     _emit: Callable[[ev.EngineEvent], None]
+    _open_microphone: Callable[[], Any]
 
     async def set_muted(self, source: str, muted: bool) -> None:
         """Mute or unmute ``"mic"`` or ``"camera"``: silence/black leaves this machine, and the
@@ -116,14 +115,7 @@ class Publishing:
 
     def _open_sources(self) -> None:
         if self.mic not in ("none", ""):
-            if self.mic == "synthetic":
-                self.local_tracks["mic"] = ToneAudioTrack()
-            else:
-                try:
-                    self.local_tracks["mic"] = MicrophoneTrack(None if self.mic == "default" else self.mic)
-                except DeviceUnavailable as exc:
-                    self._fail(f"{exc} Sending a test tone instead.")
-                    self.local_tracks["mic"] = ToneAudioTrack()
+            self.local_tracks["mic"] = self._open_microphone()  # with its processing (local_audio.py)
         if self.camera not in ("none", ""):
             w, h = self.video_size
             if self.camera == "synthetic":

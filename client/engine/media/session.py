@@ -15,11 +15,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCDataChannel, RTCPeerConnection
 
 from client.engine import events as ev
+from client.engine.media.audio_processing import ProcessingChoice
+from client.engine.media.local_audio import LocalAudio
 from client.engine.media.network import NetworkSampler
 from client.engine.media.publishing import Publishing
 from client.engine.media.receiving import Receiving
@@ -35,9 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("parley.media")
 
 
-class MediaSession(Publishing, Receiving):
+class MediaSession(Publishing, Receiving, LocalAudio):
     """Publishes this participant's sources (`Publishing`, client/engine/media/publishing.py) and
-    receives everyone else's (`Receiving`, client/engine/media/receiving.py)."""
+    receives everyone else's (`Receiving`, client/engine/media/receiving.py); the microphone's
+    processing and the speakers' taps are `LocalAudio` (client/engine/media/local_audio.py)."""
 
     def __init__(
         self,
@@ -52,6 +56,8 @@ class MediaSession(Publishing, Receiving):
         fps: float = 30.0,
         screen_size: tuple[int, int] = (1920, 1080),
         screen_fps: float = 15.0,
+        audio_processing: ProcessingChoice | None = None,
+        speaker_out: Path | None = None,
     ) -> None:
         self.client = client
         self.camera, self.mic = camera, mic
@@ -90,6 +96,7 @@ class MediaSession(Publishing, Receiving):
         # participant id -> display name, kept after they (or we) leave so the report names them
         self._names: dict[str, str] = {}
         self.network = NetworkSampler(lambda: [self.publish_pc, self.subscribe_pc])  # loss, round trip
+        self._init_local_audio(audio_processing, speaker_out)  # echo cancellation etc., --speaker-out
 
     # --- the contract the UI relies on -----------------------------------------------------------
 
@@ -115,7 +122,12 @@ class MediaSession(Publishing, Receiving):
         if self.joined_at is None:
             self.joined_at = time.monotonic()
         self.started = True
-        self.playback = AudioPlayback(enabled=self.playback_enabled)
+        self.playback = AudioPlayback(
+            enabled=self.playback_enabled,
+            taps=self._playback_taps(),  # what is played: the echo canceller's reference, --speaker-out
+            gap_listeners=[self.far_end.gap],
+            clock_without_device=self.speaker_out is not None,
+        )
         self.client.push_handlers.append(self._on_push)
         self.client.reconnect_hooks.append(self.restart)
         self._names.update({p.participant_id: p.display_name for p in self.client.participants.values()})
@@ -151,6 +163,7 @@ class MediaSession(Publishing, Receiving):
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.playback is not None:
             self.playback.close()
+        self._close_local_audio()
         for info in list(self.remote.values()):
             self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
         self.remote.clear()
@@ -168,6 +181,7 @@ class MediaSession(Publishing, Receiving):
             "packet_loss": self.network.packet_loss,  # 0..1 of what we receive, last sample interval
             "rtt_ms": self.network.rtt_ms,  # None until the relay has answered a sender report
             **self.watchdog.report(),  # what arrives now: fps and stalls per tile, reconnections
+            "audio_processing": self.audio_report(),  # client/engine/media/local_audio.py
         }
 
     def _report(self, stats: TrackStats) -> dict[str, Any]:

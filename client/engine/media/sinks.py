@@ -6,10 +6,12 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from client.engine.media.audio_processing import raise_audio_thread_priority
 from client.engine.media.sources import AUDIO_RATE, read_mark, wall_ms
 
 log = logging.getLogger("parley.media")
@@ -97,11 +99,26 @@ class AudioPlayback:
     recorder and for statistics, and says once why nothing is heard.
     """
 
-    def __init__(self, enabled: bool = True, buffer_ms: int = 60) -> None:
+    def __init__(
+        self,
+        enabled: bool = True,
+        buffer_ms: int = 60,
+        *,
+        taps: list[Callable[[np.ndarray[Any, Any]], None]] | None = None,
+        gap_listeners: list[Callable[[], None]] | None = None,
+        clock_without_device: bool = False,
+    ) -> None:
         self._lock = threading.Lock()
         self._buffers: dict[str, deque[np.ndarray[Any, Any]]] = {}
         self._max_chunks = max(2, buffer_ms // 20 * 2)
         self._stream: Any = None
+        # Each gets every block exactly as the speakers are handed it (the echo canceller's
+        # reference, --speaker-out), on the playback thread.
+        self.taps = list(taps or [])
+        self.gap_listeners = list(gap_listeners or [])  # the device underran: silence was played
+        self._clock: threading.Thread | None = None
+        self._clock_running = threading.Event()
+        self._prioritised = False
         self.message = ""
         if enabled:
             try:
@@ -115,6 +132,33 @@ class AudioPlayback:
                 self.message = f"No audio output device; remote audio is not played ({exc})."
                 log.warning(self.message)
                 self._stream = None
+        if self._stream is None and clock_without_device:
+            self._start_clock()
+
+    def _start_clock(self) -> None:
+        """No device: a thread takes the mix at real-time pace, as a sound card would."""
+        self._clock_running.set()
+
+        def run() -> None:
+            next_at = time.monotonic()
+            while self._clock_running.is_set():
+                self._played(self.mix(960))
+                next_at += 0.02
+                delay = next_at - time.monotonic()
+                if delay < -1.0:
+                    next_at = time.monotonic()
+                elif delay > 0:
+                    time.sleep(delay)
+
+        self._clock = threading.Thread(target=run, name="playback-clock", daemon=True)
+        self._clock.start()
+
+    def _played(self, block: np.ndarray[Any, Any]) -> None:
+        for tap in self.taps:
+            try:
+                tap(block)
+            except Exception:
+                log.exception("playback tap failed")
 
     @property
     def playing(self) -> bool:
@@ -156,9 +200,21 @@ class AudioPlayback:
         return np.clip(out, -32768, 32767).astype(np.int16)
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
-        outdata[:, 0] = self.mix(frames)
+        if not self._prioritised:
+            self._prioritised = True
+            raise_audio_thread_priority()
+        if status and status.output_underflow:
+            for listener in self.gap_listeners:
+                listener()
+        block = self.mix(frames)
+        outdata[:, 0] = block
+        self._played(block)
 
     def close(self) -> None:
+        self._clock_running.clear()
+        if self._clock is not None:
+            self._clock.join(timeout=2.0)
+            self._clock = None
         if self._stream is not None:
             try:
                 self._stream.stop()

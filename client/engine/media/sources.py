@@ -1,4 +1,5 @@
-"""Capture sources as aiortc tracks: synthetic video and tone, camera, microphone, screen.
+"""Capture sources as aiortc tracks: synthetic video and tone, camera, screen (the microphone,
+with its sound processing, is in microphone.py).
 
 Capture runs in worker threads (or the executor); `recv()` only awaits. Opening a device that is
 not there raises `DeviceUnavailable` with a sentence, and the session falls back.
@@ -243,47 +244,6 @@ class CameraTrack(_ThreadedTrack):
                 self._deliver(frame)
         finally:
             self._cap.release()
-
-
-class MicrophoneTrack(_ThreadedTrack):
-    """A microphone through sounddevice: 48 kHz mono, 20 ms frames."""
-
-    kind = "audio"
-
-    def __init__(self, device: str | None = None) -> None:
-        super().__init__()
-        try:
-            import sounddevice
-
-            self._stream = sounddevice.InputStream(
-                samplerate=AUDIO_RATE,
-                channels=1,
-                dtype="int16",
-                blocksize=AUDIO_SAMPLES,
-                device=int(device) if device and device.isdigit() else device,
-                callback=self._callback,
-            )
-            self._stream.start()
-        except Exception as exc:
-            raise DeviceUnavailable(f"The microphone {device or '(default)'} could not be opened: {exc}") from None
-        self._pts = 0
-
-    def _callback(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
-        samples = np.zeros((1, frames), np.int16) if self.muted else data[:, 0].reshape(1, -1).copy()
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-        self._pts += frames
-        self._deliver(frame)
-
-    def stop(self) -> None:
-        super().stop()
-        try:
-            self._stream.stop()
-            self._stream.close()
-        except Exception:
-            pass
 
 
 class ScreenTrack(_ThreadedTrack):
