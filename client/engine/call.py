@@ -17,11 +17,15 @@ from client.engine.credentials import TokenStore
 from client.engine.explain import ExplainedError, explain, explain_file_error
 from client.engine.reconnect import Reconnector
 from client.engine.signalling import SignallingClient
-from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, Unauthorized
+from shared.errors import BadRequest, Forbidden, NotFound, ParleyError, RateLimited, Unauthorized
 from shared.links import MeetingLink, parse_server
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.client")
+# A sign-in paced by the relay (many at once from one address) is tried again after the wait it
+# asks for, when that is short; a lockout (minutes) is reported at once.
+PACE_RETRIES = 5
+PACE_WAIT_MAX = 5.0
 
 
 class ParleyClient:
@@ -119,7 +123,17 @@ class ParleyClient:
         return await self.signalling.request(request)
 
     async def sign_in(self, username: str, password: str, *, remember: bool = True) -> m.UserInfo:
-        reply = await self.request(m.Login(id=0, username=username, password=password))
+        for attempt in range(PACE_RETRIES + 1):
+            try:
+                reply = await self.request(m.Login(id=0, username=username, password=password))
+                break
+            except RateLimited as exc:
+                # The relay paces sign-ins per network address; when a whole office (or many clients
+                # on one machine) signs in at once it asks to wait a moment: wait and try again, as
+                # a person would. A lock (minutes) is said at once.
+                if exc.retry_after > PACE_WAIT_MAX or attempt == PACE_RETRIES:
+                    raise
+                await asyncio.sleep(exc.retry_after)
         assert isinstance(reply, m.LoginOk)
         self.user, self.session_id = reply.user, reply.session_id
         self.reconnector.token = reply.token  # in memory for reconnects, remembered or not

@@ -57,7 +57,7 @@ sign_in_timeout_seconds = 2
     finally:
         await close_all(opened)
         relay.stop()
-    log = proc.stderr.read()
+    log = relay.log
     assert "refusing new connections from 127.0.5.1" in log
 
 
@@ -98,7 +98,7 @@ async def test_open_files_are_kept_for_health_checks(tmp_path: Path) -> None:
     finally:
         await close_all(opened)
         relay.stop()
-    log = proc.stderr.read()
+    log = relay.log
     assert "only 200 open files are allowed: at most 50 connections" in log
 
 
