@@ -35,6 +35,7 @@ from shared.errors import RateLimited
 log = logging.getLogger("parley.relay")
 
 T = TypeVar("T")
+LOAD = "load"  # RateLimited.reason for waits that are about the relay's load, not about guesses
 # Per-address pace buckets kept in memory at most; full (idle) ones are dropped first.
 MAX_ADDRESS_BUCKETS = 10_000
 # Niceness added to the password-hashing threads.
@@ -110,7 +111,9 @@ class SignInLimits:
             wait = max(1.0, bucket.retry_after())
             self.metrics.rate_limited.labels("sign_in_pace").inc()
             raise RateLimited(
-                f"Too many sign-ins from your network. Wait {_seconds(wait)} before trying again.", retry_after=wait
+                f"Too many sign-ins from your network. Wait {_seconds(wait)} before trying again.",
+                retry_after=wait,
+                reason=LOAD,
             )
 
     def refund_pace(self, address: str) -> None:
@@ -133,7 +136,9 @@ class SignInLimits:
         """A place among the passwords being checked, or RateLimited when all are taken."""
         if self.hashing >= self._workers + self.limits.login_hash_queue:
             self.metrics.rate_limited.labels("sign_in_busy").inc()
-            raise RateLimited("The server is busy signing people in. Try again in a few seconds.", retry_after=2.0)
+            raise RateLimited(
+                "The server is busy signing people in. Try again in a few seconds.", retry_after=2.0, reason=LOAD
+            )
         self.hashing += 1
         try:
             yield

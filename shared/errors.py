@@ -70,9 +70,13 @@ class LimitExceeded(ParleyError):
 class RateLimited(ParleyError):
     code = ErrorCode.RATE_LIMITED
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message, detail={"retry_after": round(retry_after, 3)})
+    def __init__(self, message: str, *, retry_after: float, reason: str = "") -> None:
+        detail: dict[str, Any] = {"retry_after": round(retry_after, 3)}
+        if reason:
+            detail["reason"] = reason  # "load": the server asks to wait, not a refusal of guesses
+        super().__init__(message, detail=detail)
         self.retry_after = retry_after
+        self.reason = reason
 
 
 class Unavailable(ParleyError):
@@ -96,5 +100,7 @@ def error_from_code(code: str, message: str, detail: dict[str, Any] | None = Non
         err.detail.update(detail)
         return err
     if parsed is ErrorCode.RATE_LIMITED:
-        return RateLimited(message, retry_after=float(detail.get("retry_after", 1.0)))
+        return RateLimited(
+            message, retry_after=float(detail.get("retry_after", 1.0)), reason=str(detail.get("reason", ""))
+        )
     return _BY_CODE[parsed](message, detail=detail)

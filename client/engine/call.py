@@ -130,8 +130,8 @@ class ParleyClient:
             except RateLimited as exc:
                 # The relay paces sign-ins per network address; when a whole office (or many clients
                 # on one machine) signs in at once it asks to wait a moment: wait and try again, as
-                # a person would. A lock (minutes) is said at once.
-                if exc.retry_after > PACE_WAIT_MAX or attempt == PACE_RETRIES:
+                # a person would. Slowed or locked guesses are said at once.
+                if exc.reason != "load" or exc.retry_after > PACE_WAIT_MAX or attempt == PACE_RETRIES:
                     raise
                 await asyncio.sleep(exc.retry_after)
         assert isinstance(reply, m.LoginOk)

@@ -59,7 +59,8 @@ CODE_TEXT = {
     ErrorCode.NOT_FOUND: "no such meeting, session or participant (or not yours)",
     ErrorCode.CONFLICT: "clashes with the current state (account already in the meeting, booking overlap)",
     ErrorCode.LIMIT_EXCEEDED: "a configured limit was reached; `detail.limit` and `detail.value` name it",
-    ErrorCode.RATE_LIMITED: "too many requests or failed sign-ins; `detail.retry_after` says when to retry",
+    ErrorCode.RATE_LIMITED: "too many requests or failed sign-ins; `detail.retry_after` says when to retry, "
+    "and `detail.reason` is `load` when the wait is about the server's load (sign-in pace, busy hashing)",
     ErrorCode.UNAVAILABLE: "the relay cannot serve this now (shutting down, internal failure)",
 }
 
