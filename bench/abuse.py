@@ -46,6 +46,7 @@ from aiortc import MediaStreamTrack, RTCSessionDescription  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import InvalidStatus  # noqa: E402
 
+from bench.soak_app import rss_mib  # noqa: E402
 from client.engine import peer  # noqa: E402
 from client.engine.call import ParleyClient  # noqa: E402
 from relay.admission import raise_fd_limit  # noqa: E402
@@ -70,13 +71,6 @@ def insecure() -> ssl.SSLContext:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def probe_health(port: int, seconds: float) -> tuple[list[float], list[str]]:
@@ -372,7 +366,7 @@ async def phase(
     rss_peak = 0.0
     deadline = t0 + seconds
     while time.monotonic() < deadline:
-        rss_peak = max(rss_peak, rss_mb(pid))
+        rss_peak = max(rss_peak, rss_mib(pid))
         await asyncio.sleep(0.5)
     stop.set()
     call_stats = call.since(call0)

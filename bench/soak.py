@@ -31,17 +31,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.file_transfer import cpu_seconds  # noqa: E402
 from bench.soak_app import rss_mib  # noqa: E402
 from tests.conftest import RunningRelay  # noqa: E402
 from tests.media_fixtures import MEDIA_CONFIG  # noqa: E402
 
 PYTHON = sys.executable
 PASSWORD = "correct horse\n"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def slope_per_10_min(points: list[tuple[float, float]]) -> float | None:
