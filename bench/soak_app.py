@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import json
 import os
@@ -31,6 +32,50 @@ def rss_mib(pid: int | None = None) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def heap_mib() -> dict[str, float]:
+    """glibc's view of the C heap (mallinfo2): in use, free but kept, and mmapped, in MiB; empty
+    where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    mib = 2**20
+    return {
+        "in_use": round(info.uordblks / mib, 1),
+        "free_kept": round(info.fordblks / mib, 1),
+        "mmapped": round(info.hblkhd / mib, 1),
+    }
+
+
+def trimmed_rss_mib() -> float | None:
+    """RSS after asking glibc to give its free memory back to the system (malloc_trim)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return rss_mib()
 
 
 def object_counts() -> Counter[str]:
@@ -82,7 +127,8 @@ async def soak(args: argparse.Namespace, window: Any, stop: asyncio.Event) -> di
         tracing = (tracemalloc.take_snapshot(), object_counts())
     print(json.dumps({"in_call": True, "rss_mib": rss_mib()}), flush=True)
     await stop.wait()
-    report: dict[str, Any] = {"rss_mib_before_leaving": rss_mib()}
+    report: dict[str, Any] = {"rss_mib_before_leaving": rss_mib(), "c_heap_mib": heap_mib()}
+    report["rss_mib_after_malloc_trim"] = trimmed_rss_mib()
     session = window.ctx.media.session
     if session is not None:
         report["remote_tracks"] = [
