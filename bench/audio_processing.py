@@ -247,10 +247,13 @@ def main() -> None:
             report["echo"] = echo
             talk: dict[str, Any] = {}
             for mode in ("off", "on"):
-                heard, _ = studio.call(mode, ann_mic=ann_voice, bob_voice=folder / "bob-turns.wav")
+                heard, stats = studio.call(mode, ann_mic=ann_voice, bob_voice=folder / "bob-turns.wav")
                 lag = align(heard, bob_turns)
                 start = lag + CONVERGED
                 talk[f"echo_in_pauses_dbfs_{mode}"] = round(pause_level(heard[start:], bob_turns, lag - start), 1)
+                talk[f"bob_far_end_{mode}"] = {
+                    k: v for k, v in stats["audio_processing"].items() if k.startswith("far_end")
+                }
                 talk[f"bob_envelope_correlation_{mode}"] = envelope_correlation(
                     heard[start:], looped(bob_turns, lag, heard.size)[start:]
                 )
