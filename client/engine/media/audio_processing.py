@@ -105,6 +105,9 @@ class FarEndReference:
     being used: a reference a few milliseconds off is followed by AEC3's own delay estimator,
     whereas a silent reference lets the echo through uncancelled until it is paired again (under
     load, where the devices report gaps every few seconds, that was most of the echo heard).
+    Each measurement starts afresh from what was played in time over its window, so nothing a
+    late thread does accumulates (moving the pairing back at each shortfall did: under heavy load
+    hundreds of such moves left the reference behind the echo).
     """
 
     def __init__(self, capacity_s: float = 2.0, calibrate_s: float = 0.5, check_s: float = 2.0) -> None:
@@ -118,11 +121,10 @@ class FarEndReference:
         self._window = 0
         self._calibrate = int(calibrate_s * RATE)
         self._recent: deque[int] = deque(maxlen=max(1, round(check_s / calibrate_s)))  # windows' slack
-        self._max_slack = int(0.2 * RATE)
+        self._max_slack = 2 * FRAME  # more to spare than this, every window: tighten again
         self.stalls = 0  # gaps the devices reported (underflow, overflow): each pairs again
         self.resyncs = 0  # times the pairing moved (clock drift, a stall)
         self.missing = 0  # samples taken before they were played (given as silence)
-        self.slips = 0  # times the pairing moved back at once after a reported gap
 
     def played(self, samples: Samples) -> None:
         """Called with every block handed to the speakers (mono s16 at 48 kHz)."""
@@ -188,18 +190,6 @@ class FarEndReference:
                 self._measure_again()
                 self.resyncs += 1
                 return out
-            shortfall = start + count - written
-            if shortfall > 0 and self._measuring:
-                # After a reported gap, sound asked for before it was played means the speakers
-                # fell behind (an underrun played silence of their own): what is played from now
-                # on reaches the room that much later, so pair with the newest sound at once. A
-                # shortfall without a reported gap is a late playback thread, not a late speaker:
-                # that part of the reference is silence and the pairing stays.
-                self._offset -= shortfall
-                start -= shortfall
-                if self._slack is not None:  # measured against the old pairing
-                    self._slack += shortfall
-                self.slips += 1
             available = max(0, min(count, written - start))
             self.missing += count - available
             idx = start % self._ring.size

@@ -115,7 +115,6 @@ class LocalAudio:
             "far_end_resyncs": self.far_end.resyncs,
             "far_end_stalls": self.far_end.stalls,
             "far_end_missing": self.far_end.missing,
-            "far_end_slips": self.far_end.slips,
         }
         track = self.local_tracks.get("mic")
         if isinstance(track, MicrophoneTrack):

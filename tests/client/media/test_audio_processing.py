@@ -175,17 +175,19 @@ def test_the_reference_is_paired_with_the_newest_sound_played_in_time() -> None:
     assert np.array_equal(np.diff(taken.astype(np.int32)), np.ones(479)) and devices.lead(taken) == 479
 
 
-def test_a_reported_underrun_moves_the_pairing_back_at_once() -> None:
+def test_a_reported_underrun_moves_the_pairing_back() -> None:
     devices = Devices()
     for _ in range(60):
         devices.step()
     for _ in range(3):  # the playback thread stalls for 30 ms; the device plays silence meanwhile
         devices.capture()
     devices.reference.gap()  # PortAudio reports the underrun
-    for _ in range(100):  # no frame without its reference, each one the newest sound played
+    for _ in range(50):  # measured again meanwhile
+        devices.step()
+    for _ in range(100):  # then each frame has all its reference, the newest sound played
         taken = devices.step()
         assert taken.all() and devices.lead(taken) == 479
-    assert devices.reference.stalls == 1 and devices.reference.slips == 1
+    assert devices.reference.stalls == 1 and devices.reference.resyncs == 1
 
 
 def test_a_late_playback_thread_without_an_underrun_keeps_the_pairing() -> None:
@@ -197,7 +199,7 @@ def test_a_late_playback_thread_without_an_underrun_keeps_the_pairing() -> None:
     devices.play(3 * 480)  # it catches up
     for _ in range(300):
         taken = devices.step()
-    assert devices.lead(taken) == 479 and devices.reference.resyncs == 0 and devices.reference.slips == 0
+    assert devices.lead(taken) == 479 and devices.reference.resyncs == 0
 
 
 def test_clock_drift_moves_the_pairing() -> None:
@@ -210,6 +212,21 @@ def test_clock_drift_moves_the_pairing() -> None:
         missing.append(int(np.count_nonzero(devices.capture() == 0)))
     assert devices.reference.resyncs >= 3
     assert sum(missing) < 0.01 * len(missing) * 480  # the reference goes on (nearly) whole
+
+
+def test_a_pairing_left_behind_by_a_busy_moment_is_tightened_again() -> None:
+    devices = Devices()
+    for _ in range(60):
+        devices.step()
+    for _ in range(4):  # a stalled playback thread during a measurement: the pairing moves back
+        devices.capture()
+    devices.reference.gap()
+    for _ in range(60):
+        devices.step()
+    devices.play(4 * 480)  # it was only late: 40 ms more are played at once
+    for _ in range(400):
+        taken = devices.step()
+    assert devices.lead(taken) < 479 + 480  # the newest sound again, within 10 ms
 
 
 def test_lost_capture_keeps_the_reference_while_pairing_again() -> None:
