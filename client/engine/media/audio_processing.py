@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -99,8 +100,14 @@ class FarEndReference:
     reference and echo would change with every burst, which the echo canceller cannot follow):
     captured sample ``c`` is paired with played sample ``c + offset``. The offset is the newest
     pairing that never asks for a sample before it was played, measured over the first half
-    second and checked every two seconds; it moves when the clocks drift, and is measured again
-    when a device reports lost sound (`gap`).
+    second and checked every half second; it moves when the clocks drift (two seconds of it), and is measured again
+    when a device reports lost sound (`gap`). While it is measured again the old pairing goes on
+    being used: a reference a few milliseconds off is followed by AEC3's own delay estimator,
+    whereas a silent reference lets the echo through uncancelled until it is paired again (under
+    load, where the devices report gaps every few seconds, that was most of the echo heard).
+    Each measurement starts afresh from what was played in time over its window, so nothing a
+    late thread does accumulates (moving the pairing back at each shortfall did: under heavy load
+    hundreds of such moves left the reference behind the echo).
     """
 
     def __init__(self, capacity_s: float = 2.0, calibrate_s: float = 0.5, check_s: float = 2.0) -> None:
@@ -109,13 +116,14 @@ class FarEndReference:
         self._written = 0  # samples played since the start
         self._captured = 0  # samples taken since the pairing was last set
         self._offset: int | None = None
+        self._measuring = True  # the pairing is (re)measured over the current window
         self._slack: int | None = None  # min over the window of (played - needed)
         self._window = 0
         self._calibrate = int(calibrate_s * RATE)
-        self._check = int(check_s * RATE)
-        self._max_slack = int(0.2 * RATE)
+        self._recent: deque[int] = deque(maxlen=max(1, round(check_s / calibrate_s)))  # windows' slack
+        self._max_slack = 2 * FRAME  # more to spare than this, every window: tighten again
         self.stalls = 0  # gaps the devices reported (underflow, overflow): each pairs again
-        self.resyncs = 0  # times the pairing moved (clock drift, a stalled thread)
+        self.resyncs = 0  # times the pairing moved (clock drift, a stall)
         self.missing = 0  # samples taken before they were played (given as silence)
 
     def played(self, samples: Samples) -> None:
@@ -131,7 +139,11 @@ class FarEndReference:
         captured streams no longer line up as paired, so pair them again."""
         with self._lock:
             self.stalls += 1
-            self._offset, self._slack, self._window = None, None, 0
+            self._measure_again()
+
+    def _measure_again(self) -> None:
+        self._measuring, self._slack, self._window = True, None, 0
+        self._recent.clear()
 
     def _append(self, data: Samples) -> None:
         if data.size:
@@ -152,20 +164,30 @@ class FarEndReference:
             slack = written - needed_end
             self._slack = slack if self._slack is None else min(self._slack, slack)
             self._window += count
-            start = self._captured + (self._offset or 0)
             self._captured += count
-            if self._offset is None:
-                if self._window >= self._calibrate:
-                    self._offset = self._slack  # the newest pairing that was always played in time
-                    self._slack, self._window = None, 0
-                return out
-            if self._window >= self._check and self._slack is not None:
-                if self._slack < -FRAME or self._slack > self._max_slack:
-                    self._offset += self._slack
+            if self._measuring and self._window >= self._calibrate and self._slack is not None:
+                # the newest pairing that was always played in time
+                if self._offset is not None and self._slack != 0:
                     self.resyncs += 1
+                self._offset = (self._offset or 0) + self._slack
+                self._measuring, self._slack, self._window = False, None, 0
+            elif self._offset is None:
+                return out
+            elif not self._measuring and self._window >= self._calibrate and self._slack is not None:
+                # Drift moves the pairing when every window of the last two seconds says so; a
+                # late playback thread (one window or two) does not.
+                self._recent.append(self._slack)
                 self._slack, self._window = None, 0
-            if start < written - self._ring.size:  # far behind (a stall): pair again
-                self._offset, self._slack, self._window = None, None, 0
+                if len(self._recent) == self._recent.maxlen:
+                    if all(s < 0 for s in self._recent) or all(s > self._max_slack for s in self._recent):
+                        # the newest pairing played in time throughout, with 2.5 ms to spare
+                        self._offset += min(self._recent) - FRAME // 4
+                        self.resyncs += 1
+                        self._recent.clear()
+            start = self._captured - count + self._offset
+            if start < written - self._ring.size:  # far behind (a stall): pair again from scratch
+                self._offset = None
+                self._measure_again()
                 self.resyncs += 1
                 return out
             available = max(0, min(count, written - start))
@@ -177,9 +199,10 @@ class FarEndReference:
             return out
 
     def clear(self) -> None:
-        """Pair again from the next frame on (new processing, a new device)."""
+        """Measure the pairing again from the next frame on (new processing, a new device); the
+        current one is used meanwhile."""
         with self._lock:
-            self._offset, self._slack, self._window = None, None, 0
+            self._measure_again()
 
 
 def to_mono_48k(samples: np.ndarray[Any, Any], rate: int, channels: int, resampler: Any = None) -> Samples:

@@ -116,6 +116,9 @@ class LocalAudio:
             "far_end_stalls": self.far_end.stalls,
             "far_end_missing": self.far_end.missing,
         }
+        track = self.local_tracks.get("mic")
+        if isinstance(track, MicrophoneTrack):
+            report["mic_reopened"] = track.reopened
         if processor is not None:
             report["frames"] = processor.frames
             frames = max(1, processor.frames)

@@ -56,19 +56,31 @@ class _ProcessedAudioTrack(_ThreadedTrack):
         self._deliver(frame)
 
 
+REOPEN_ATTEMPTS = 5
+REOPEN_INTERVAL_S = 0.3
+OTHER_RATES = (44100, 32000, 16000, 96000, 88200)  # a device whose rate changed since PortAudio listed it
+
+
 class MicrophoneTrack(_ProcessedAudioTrack):
-    """A microphone through sounddevice, processed on PortAudio's callback thread."""
+    """A microphone through sounddevice, processed on PortAudio's callback thread.
+
+    When PortAudio ends the stream by itself (the device changed its sample rate or format, its
+    driver restarted, it was unplugged) the same device is opened again, at whatever rate and
+    channel count it now takes, and the processing starts afresh (a new device is a new echo
+    path); only when that fails does the track end, and the session says so once."""
 
     def __init__(self, device: str | None, processor: MicProcessor) -> None:
         super().__init__(processor)
         self._resampler: Any = None
         self._rate, self._channels = RATE, 1
         self._prioritised = False
+        self.reopened = 0
         try:
             import sounddevice
 
-            target = int(device) if device and device.isdigit() else device
-            self._stream = self._open(sounddevice, target)
+            self._sounddevice: Any = sounddevice
+            self._target: Any = int(device) if device and device.isdigit() else device
+            self._stream = self._open(sounddevice, self._target)
         except DeviceUnavailable:
             raise
         except Exception as exc:
@@ -80,6 +92,7 @@ class MicrophoneTrack(_ProcessedAudioTrack):
         native = int(info["default_samplerate"]) if info else RATE
         channels = max(1, min(2, int(info["max_input_channels"]))) if info else 1
         attempts = [(RATE, 1), (native, 1), (native, channels)]
+        attempts += [(rate, chans) for rate in OTHER_RATES for chans in (1, 2)]
         last: Exception | None = None
         for rate, chans in dict.fromkeys(attempts):
             try:
@@ -115,14 +128,45 @@ class MicrophoneTrack(_ProcessedAudioTrack):
             log.exception("microphone processing failed; this block is dropped")
 
     def _finished(self) -> None:
-        """PortAudio ended the stream: on our stop, or because the device went away (unplugged,
-        its driver failed). The latter ends the track, and the session says so once."""
+        """PortAudio ended the stream: on our stop, or by itself (see the class). Reopening is
+        done on a thread of its own: PortAudio's own thread must not open streams."""
         if self._running.is_set():
-            log.warning("the microphone's stream ended by itself")
-            self._deliver(None)
+            log.warning("the microphone's stream ended by itself; opening it again")
+            threading.Thread(target=self._reopen, name="microphone-reopen", daemon=True).start()
+
+    def _reopen(self) -> None:
+        self.processor.reset()  # new filters: the echo path and the level may have changed
+        if self.processor.far_end is not None:
+            self.processor.far_end.gap()
+        try:
+            self._stream.close()
+        except Exception:
+            pass
+        wake = threading.Event()  # never set: an interruptible sleep
+        for attempt in range(REOPEN_ATTEMPTS):
+            if not self._running.is_set():
+                return
+            try:
+                stream = self._open(self._sounddevice, self._target)
+            except Exception as exc:
+                log.info("reopening the microphone (attempt %d): %s", attempt + 1, exc)
+                wake.wait(REOPEN_INTERVAL_S)
+                continue
+            self._stream = stream
+            if not self._running.is_set():  # stopped meanwhile
+                self._close_stream()
+                return
+            self.reopened += 1
+            log.info("the microphone is open again at %d Hz, %d channel(s)", self._rate, self._channels)
+            return
+        log.warning("the microphone could not be opened again")
+        self._deliver(None)  # the track ends; the session says so once
 
     def stop(self) -> None:
         super().stop()
+        self._close_stream()
+
+    def _close_stream(self) -> None:
         try:
             self._stream.stop()
             self._stream.close()
