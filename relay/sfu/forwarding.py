@@ -49,6 +49,7 @@ from aiortc.rtp import (
 
 from relay.sfu import rtp
 from relay.sfu.budgets import Ceiling, EgressBudget
+from relay.sfu.speakers import SILENCE
 from shared.webrtc import egress, extensions, ingress
 from shared.webrtc import receiver as receivers
 from shared.webrtc import sender as senders
@@ -248,6 +249,7 @@ class PublishedTrack:
         ceiling: Ceiling | None = None,
         on_cut_off: Callable[[PublishedTrack], None] = lambda track: None,
         dropped: Callable[[str, int], None] = lambda reason, packets: None,
+        on_level: Callable[[int | None, float], None] | None = None,
     ) -> None:
         self.participant_id = participant_id
         self.source = source
@@ -259,6 +261,8 @@ class PublishedTrack:
         self.ceiling = ceiling  # relay/sfu/budgets.py: enforced, not only advised with REMB
         self.on_cut_off = on_cut_off  # called once when the ceiling cuts this stream off
         self.dropped = dropped  # (reason, packets), called by `flush`
+        # (RFC 6464 level or None, monotonic time) per audio packet: relay/sfu/speakers.py
+        self.on_level = on_level
         self.egress_dropped = 0  # packets not sent to a subscriber over its egress budget
         self._flushed_drops = {"ceiling": 0, "egress": 0}
         self.slots: list[Slot] = []
@@ -376,9 +380,12 @@ class PublishedTrack:
             self.media_ssrc = packet.ssrc
         if self._nack is not None and self._nack.add(packet):
             await self._send_nack(packet.ssrc, sorted(self._nack.missing)[:64])
+        now = time.monotonic()
+        if self.on_level is not None:  # muted: ranked as silence (and not forwarded below)
+            level = packet.extensions.audio_level
+            self.on_level(SILENCE if self.muted else (level[1] if level is not None else None), now)
         if self.muted or not packet.payload:
             return
-        now = time.monotonic()
         if self.ceiling is not None and not self.ceiling.allows(len(packet.payload) + 12, now):
             await self._over_ceiling(now)
             return

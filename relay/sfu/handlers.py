@@ -26,6 +26,7 @@ from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.liveness import Liveness
 from relay.sfu.peers import MediaParticipant
+from relay.sfu.speakers import ActiveSpeakers
 from shared.errors import BadRequest, LimitExceeded, NotFound
 from shared.protocol import messages as m
 from shared.webrtc import ice
@@ -71,6 +72,7 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self.liveness = Liveness()
+        self.speakers = ActiveSpeakers(self._announce_speaker)  # from audio levels, relay/sfu/speakers.py
         forwarded = metrics.forwarded_packets
         forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
@@ -203,6 +205,7 @@ class MediaRelay:
         if not seats or participant_id not in seats:
             return
         gone = seats.pop(participant_id)
+        self.speakers.forget(meeting_id, participant_id, time.monotonic(), meeting_over=not seats)
         self.cut_off -= {c for c in self.cut_off if c[:2] == (meeting_id, participant_id)}
         if not seats:
             del self.meetings[meeting_id]
@@ -314,6 +317,9 @@ class MediaRelay:
                 ceiling=self._ceiling(KIND_OF_SOURCE[source]),
                 on_cut_off=functools.partial(self._cut_off, me),
                 dropped=self._count_dropped,
+                on_level=functools.partial(self.speakers.heard, me.meeting_id, me.participant_id)
+                if source == "mic"
+                else None,
             )
             track.muted = bool(muted.get(source))
             me.published[source] = track
@@ -357,7 +363,16 @@ class MediaRelay:
             await me.restart_subscribe()
         me.subscribed = True
         self.renegotiate(me)
+        speaker = self.speakers.current(me.meeting_id)
+        if speaker is not None:
+            peer.send_event(m.SpeakerChanged(meeting_id=me.meeting_id, participant_id=speaker))
         return m.Ok(id=req.id)
+
+    def _announce_speaker(self, meeting_id: str, participant_id: str | None) -> None:
+        event = m.SpeakerChanged(meeting_id=meeting_id, participant_id=participant_id or "")
+        for other in self.meetings.get(meeting_id, {}).values():
+            if not other.closed:
+                other.peer.send_event(event)
 
     async def on_subscribe_answer(self, peer: Peer, req: m.SubscribeAnswer) -> m.Reply:
         sdp.check_size(req.sdp)
