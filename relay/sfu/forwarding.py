@@ -33,6 +33,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -53,6 +54,7 @@ from relay.sfu.speakers import SILENCE
 from shared.webrtc import egress, extensions, ingress
 from shared.webrtc import receiver as receivers
 from shared.webrtc import sender as senders
+from shared.webrtc.nack import NackRetrier
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -285,6 +287,7 @@ class PublishedTrack:
         self._rtx_ssrc: dict[int, int] = receivers.rtx_ssrcs(receiver)
         self._codecs: dict[int, Any] = receivers.codecs(receiver)
         self._nack = receivers.nack_generator(receiver)
+        self._retry = NackRetrier(self._nack or NackGenerator())
         self._send_nack = receivers.nack_sender(receiver)
         self._streams: dict[int, Any] = receivers.remote_streams(receiver)
         receivers.disable_remb_estimator(receiver)
@@ -378,8 +381,16 @@ class PublishedTrack:
             raw = None  # re-serialized below
         elif self.media_ssrc != packet.ssrc:
             self.media_ssrc = packet.ssrc
-        if self._nack is not None and self._nack.add(packet):
-            await self._send_nack(packet.ssrc, sorted(self._nack.missing)[:64])
+        nack = self._nack
+        if nack is not None:
+            if nack.add(packet):
+                await self._send_nack(packet.ssrc, sorted(nack.missing)[:64])
+            if nack.missing or self._retry.first_missed:  # asked again, given up in time (nack.py)
+                again, lost = self._retry.due(time.monotonic())
+                if again:
+                    await self._send_nack(packet.ssrc, again)
+                if lost:
+                    await self.request_keyframe()
         now = time.monotonic()
         if self.on_level is not None:  # muted: ranked as silence (and not forwarded below)
             level = packet.extensions.audio_level
