@@ -74,7 +74,7 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self.liveness = Liveness()
-        self.speakers = ActiveSpeakers(self._announce_speaker)  # from audio levels, relay/sfu/speakers.py
+        self.speakers = ActiveSpeakers(lambda meeting_id: [p.peer for p in self.meetings.get(meeting_id, {}).values()])
         forwarded = metrics.forwarded_packets
         forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
@@ -319,9 +319,7 @@ class MediaRelay:
                 ceiling=self._ceiling(KIND_OF_SOURCE[source]),
                 on_cut_off=functools.partial(self._cut_off, me),
                 dropped=self._count_dropped,
-                on_level=functools.partial(self.speakers.heard, me.meeting_id, me.participant_id)
-                if source == "mic"
-                else None,
+                on_level=self.speakers.listener(me.meeting_id, me.participant_id, source),
             )
             track.muted = bool(muted.get(source))
             me.published[source] = track
@@ -365,16 +363,8 @@ class MediaRelay:
             await me.restart_subscribe()
         me.subscribed = True
         self.renegotiate(me)
-        speaker = self.speakers.current(me.meeting_id)
-        if speaker is not None:
-            peer.send_event(m.SpeakerChanged(meeting_id=me.meeting_id, participant_id=speaker))
+        self.speakers.tell(me.meeting_id, peer)  # who speaks now, if anyone
         return m.Ok(id=req.id)
-
-    def _announce_speaker(self, meeting_id: str, participant_id: str | None) -> None:
-        event = m.SpeakerChanged(meeting_id=meeting_id, participant_id=participant_id or "")
-        for other in self.meetings.get(meeting_id, {}).values():
-            if not other.closed:
-                other.peer.send_event(event)
 
     async def on_subscribe_answer(self, peer: Peer, req: m.SubscribeAnswer) -> m.Reply:
         sdp.check_size(req.sdp)

@@ -20,9 +20,13 @@ Muted participants are fed as silence by the caller (their packets are not forwa
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from shared.protocol import messages as m
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -115,22 +119,39 @@ class MeetingSpeakers:
         self.announce(self.meeting_id, participant_id)
 
 
-class ActiveSpeakers:
-    """`MeetingSpeakers` of every meeting with media on this relay."""
+class Audience(Protocol):
+    """Someone told of speaker changes (relay.peer.Peer)."""
 
-    def __init__(self, announce: Callable[[str, str | None], None]) -> None:
-        self.announce = announce
+    def send_event(self, event: m.Event) -> None: ...
+
+
+class ActiveSpeakers:
+    """`MeetingSpeakers` of every meeting with media on this relay; each change is pushed as
+    `m.SpeakerChanged` to ``audience(meeting_id)`` (everyone with media in the meeting)."""
+
+    def __init__(self, audience: Callable[[str], Iterable[Audience]]) -> None:
+        self.audience = audience
         self.meetings: dict[str, MeetingSpeakers] = {}
 
     def heard(self, meeting_id: str, participant_id: str, level: int | None, now: float) -> None:
         speakers = self.meetings.get(meeting_id)
         if speakers is None:
-            speakers = self.meetings[meeting_id] = MeetingSpeakers(meeting_id, self.announce)
+            speakers = self.meetings[meeting_id] = MeetingSpeakers(meeting_id, self._announce)
         speakers.heard(participant_id, level, now)
+
+    def listener(self, meeting_id: str, participant_id: str, source: str) -> Callable[[int | None, float], None] | None:
+        """What a published source feeds its audio levels to (None: not a microphone)."""
+        return functools.partial(self.heard, meeting_id, participant_id) if source == "mic" else None
 
     def current(self, meeting_id: str) -> str | None:
         speakers = self.meetings.get(meeting_id)
         return speakers.current if speakers is not None else None
+
+    def tell(self, meeting_id: str, newcomer: Audience) -> None:
+        """Tell someone who just subscribed who speaks now (if anyone does)."""
+        current = self.current(meeting_id)
+        if current is not None:
+            newcomer.send_event(m.SpeakerChanged(meeting_id=meeting_id, participant_id=current))
 
     def forget(self, meeting_id: str, participant_id: str, now: float, *, meeting_over: bool = False) -> None:
         speakers = self.meetings.get(meeting_id)
@@ -140,3 +161,8 @@ class ActiveSpeakers:
             del self.meetings[meeting_id]
             return
         speakers.forget(participant_id, now)
+
+    def _announce(self, meeting_id: str, participant_id: str | None) -> None:
+        event = m.SpeakerChanged(meeting_id=meeting_id, participant_id=participant_id or "")
+        for someone in self.audience(meeting_id):
+            someone.send_event(event)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from relay.sfu.speakers import SILENCE, ActiveSpeakers, MeetingSpeakers
+from shared.protocol import messages as m
 
 TONE = 17  # -17 dBov: a 0.2-amplitude sine (client/engine/media/sources.py ToneAudioTrack)
 SPEECH = 30
@@ -117,13 +118,29 @@ def test_absurd_levels_are_clamped_and_missing_levels_logged_once(caplog: pytest
     assert len(lines) == 1 and "carol" in lines[0].getMessage()
 
 
-def test_meetings_are_ranked_apart() -> None:
-    announced: list[tuple[str, str | None]] = []
-    speakers = ActiveSpeakers(lambda meeting, pid: announced.append((meeting, pid)))
+class Listener:
+    def __init__(self, name: str, told: list[tuple[str, str, str]]) -> None:
+        self.name, self.told = name, told
+
+    def send_event(self, event: m.Event) -> None:
+        assert isinstance(event, m.SpeakerChanged)
+        self.told.append((self.name, event.meeting_id, event.participant_id))
+
+
+def test_meetings_are_ranked_apart_and_everyone_is_told() -> None:
+    told: list[tuple[str, str, str]] = []
+    audience = {"m1": [Listener("ann", told), Listener("al", told)], "m2": [Listener("bo", told)]}
+    speakers = ActiveSpeakers(lambda meeting_id: audience[meeting_id])
+    alice, bob = speakers.listener("m1", "alice", "mic"), speakers.listener("m2", "bob", "mic")
+    assert alice is not None and bob is not None and speakers.listener("m1", "alice", "camera") is None
     for i in range(50):
-        speakers.heard("m1", "alice", TONE, i * 0.02)
-        speakers.heard("m2", "bob", TONE, i * 0.02)
-    assert sorted(announced) == [("m1", "alice"), ("m2", "bob")]
-    assert speakers.current("m1") == "alice"
+        alice(TONE, i * 0.02)
+        bob(TONE, i * 0.02)
+    assert sorted(told) == [("al", "m1", "alice"), ("ann", "m1", "alice"), ("bo", "m2", "bob")]
+    newcomer = Listener("cy", told)
+    speakers.tell("m1", newcomer)
+    assert told[-1] == ("cy", "m1", "alice")
+    speakers.forget("m1", "alice", 1.0)
+    assert told[-2:] == [("ann", "m1", ""), ("al", "m1", "")]
     speakers.forget("m1", "alice", 1.0, meeting_over=True)
     assert speakers.current("m1") is None and "m1" not in speakers.meetings
