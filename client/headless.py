@@ -89,6 +89,8 @@ def _describe(event: ev.EngineEvent) -> dict[str, Any] | None:
         return {"event": "media_restarted", "connection": event.connection, "after_s": event.seconds}
     if isinstance(event, ev.RecordingStateChanged):
         return {"event": "recording" if event.state.recording else "not_recording", "message": event.message}
+    if isinstance(event, ev.ActiveSpeakerChanged):
+        return {"event": "speaker_changed", "participant": event.participant_id}
     if isinstance(event, ev.RecordingFinished):
         return {"event": "recording_saved", "path": event.path, "message": event.message}
     return None
@@ -163,6 +165,22 @@ async def run_participant(options: HeadlessOptions) -> int:
     media: MediaSession | None = None
     recording: RecordingService | None = None
     stats: dict[str, Any] = {"participant": name, "join_to_first_frame_s": None, "remote_tracks": []}
+    # Each active-speaker change the relay announced: who (id and name) and when, from the start.
+    speaker_changes: list[dict[str, Any]] = []
+    stats["speaker_changes"] = speaker_changes
+
+    def note_speaker(event: ev.EngineEvent) -> None:
+        if isinstance(event, ev.ActiveSpeakerChanged):
+            known = client.participants.get(event.participant_id or "")
+            speaker_changes.append(
+                {
+                    "participant_id": event.participant_id,
+                    "participant": known.display_name if known is not None else None,
+                    "at_s": round(time.monotonic() - started, 3),
+                }
+            )
+
+    client.add_listener(note_speaker)
     try:
         await client.connect()
         if options.username is None:

@@ -91,6 +91,8 @@ async def test_three_participants_late_joiner_and_no_leaks(tmp_path: Path) -> No
             assert got[key]["frames"] > 0, (key, got)
         assert got[("alice", "camera")]["latency_ms_p50"] is not None
         assert got[("alice", "screen")]["kind"] == "video" and got[("alice", "screen")]["width"] == 640
+        # Alice's and bob's tones: the relay named one of them the active speaker, and carol heard it.
+        assert report["speaker_changes"] and report["speaker_changes"][0]["participant"] in ("alice", "bob")
 
         # Carol is gone: her connections are closed and her slots freed.
         await wait_until(lambda: metric(relay, "parley_media_participants") == 2, 10, "carol's media to be freed")

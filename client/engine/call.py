@@ -51,6 +51,7 @@ class ParleyClient:
         self.meeting: m.MeetingInfo | None = None
         self.participant_id: str | None = None
         self.participants: dict[str, m.ParticipantInfo] = {}
+        self.active_speaker: str | None = None  # the relay's SpeakerChanged (ev.ActiveSpeakerChanged)
         self._listeners: list[Callable[[ev.EngineEvent], None]] = []
         self._queues: list[asyncio.Queue[ev.EngineEvent]] = []
         # Other parts of the engine (media, files, recording) subscribe to relay pushes here.
@@ -294,6 +295,7 @@ class ParleyClient:
         self.meeting = None
         self.participant_id = None
         self.participants = {}
+        self.active_speaker = None
 
     # --- relay pushes -------------------------------------------------------------------------
 
@@ -331,6 +333,10 @@ class ParleyClient:
         elif isinstance(event, m.MediaStopped):  # the relay cut a source off (its bitrate ceiling)
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
                 self.emit(ev.MediaFailed(message=event.message))
+        elif isinstance(event, m.SpeakerChanged):  # the relay's ranking (relay/sfu/speakers.py)
+            if self.meeting and event.meeting_id == self.meeting.meeting_id:
+                self.active_speaker = event.participant_id or None
+                self.emit(ev.ActiveSpeakerChanged(meeting_id=event.meeting_id, participant_id=self.active_speaker))
         for handler in list(self.push_handlers):
             try:
                 handler(event)

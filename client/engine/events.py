@@ -283,6 +283,16 @@ class Reconnected:
     meeting_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ActiveSpeakerChanged:
+    """The relay says who the meeting's active speaker is now (ranked from everyone's audio level,
+    with hysteresis, so a speaker view can follow it as is); ``participant_id`` is None when
+    nobody is (the speaker left). Silence keeps the last speaker. It may be this participant."""
+
+    meeting_id: str
+    participant_id: str | None
+
+
 EngineEvent = (
     Connected
     | SignedIn
@@ -314,4 +324,5 @@ EngineEvent = (
     | RecordingFinished
     | Reconnecting
     | Reconnected
+    | ActiveSpeakerChanged
 )

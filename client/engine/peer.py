@@ -14,6 +14,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from shared.webrtc import receiver
 from shared.webrtc.ice import use_host_addresses
+from shared.webrtc.nack import watch_losses
 from shared.webrtc.peerconnection import new_peer_connection
 from shared.webrtc.receiver import remove_audio_prefetch
 
@@ -25,6 +26,7 @@ __all__ = [
     "sdp_fingerprint",
     "use_host_addresses",
     "video_codec_preferences",
+    "watch_losses",
 ]
 
 _FINGERPRINT = re.compile(r"^a=fingerprint:(\S+)\s+([0-9A-Fa-f:]+)\s*$", re.MULTILINE)

@@ -47,7 +47,8 @@ class CallView(QWidget):
         self.ctx = ctx
         self.setObjectName("callView")
         self.model = ParticipantListModel(self)
-        self.speaker = ActiveSpeaker()
+        self.speaker = ActiveSpeaker()  # from decoded levels, until the relay ranks speakers
+        self._relay_ranks_speakers = False
         self.in_call = False
         self.options: JoinOptions | None = None
         self.hand_raised = False
@@ -172,6 +173,7 @@ class CallView(QWidget):
         media.frame_ready.connect(self._remote_frame)
         media.local_frame_ready.connect(self._local_frame)
         media.audio_level_changed.connect(self._audio_level)
+        session.active_speaker_changed.connect(self._relay_speaker)
         media.media_failed.connect(self.show_error)
         media.mute_changed.connect(self._mute_changed)
         media.screen_share_changed.connect(self._sharing_changed)
@@ -320,8 +322,19 @@ class CallView(QWidget):
             tile.set_image(image)
 
     def _audio_level(self, participant_id: str, level: float) -> None:
+        if self._relay_ranks_speakers:
+            return  # the relay says who speaks (_relay_speaker); decoded levels are a fallback
         before = self.speaker.current
-        now_speaking = self.speaker.feed(participant_id, level, time.monotonic())
+        self._mark_speaker(before, self.speaker.feed(participant_id, level, time.monotonic()))
+
+    def _relay_speaker(self, participant_id: str) -> None:
+        """The relay's active speaker (every participant's, this one's too): its tile is marked."""
+        self._relay_ranks_speakers = True
+        before = self.speaker.current
+        self.speaker.current = participant_id or None
+        self._mark_speaker(before, self.speaker.current)
+
+    def _mark_speaker(self, before: str | None, now_speaking: str | None) -> None:
         if now_speaking == before:
             return
         for pid, speaking in ((before, False), (now_speaking, True)):

@@ -49,6 +49,7 @@ class SessionService(QObject):
     remote_track_removed = Signal(str, str)
     remote_track_stalled = Signal(str, str, bool)  # participant_id, source, stalled (False: resumed)
     media_failed = Signal(str)
+    active_speaker_changed = Signal(str)  # participant_id, "" for nobody (the relay's ranking)
     # Later issues (participant management, chat/files, booking) emit these.
     hand_changed = Signal(str, bool)
     chat_received = Signal(str, str, str)  # participant name, text, time
@@ -214,6 +215,8 @@ class SessionService(QObject):
             self.remote_track_stalled.emit(event.participant_id, event.source, isinstance(event, ev.RemoteTrackStalled))
         elif isinstance(event, ev.MediaFailed):
             self.media_failed.emit(event_sentence(event))
+        elif isinstance(event, ev.ActiveSpeakerChanged):
+            self.active_speaker_changed.emit(event.participant_id or "")
 
     # --- reconnecting --------------------------------------------------------------------
 

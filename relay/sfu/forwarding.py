@@ -33,6 +33,7 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -49,9 +50,11 @@ from aiortc.rtp import (
 
 from relay.sfu import rtp
 from relay.sfu.budgets import Ceiling, EgressBudget
+from relay.sfu.speakers import SILENCE
 from shared.webrtc import egress, extensions, ingress
 from shared.webrtc import receiver as receivers
 from shared.webrtc import sender as senders
+from shared.webrtc.nack import NackRetrier
 
 log = logging.getLogger("parley.relay.sfu")
 
@@ -248,6 +251,7 @@ class PublishedTrack:
         ceiling: Ceiling | None = None,
         on_cut_off: Callable[[PublishedTrack], None] = lambda track: None,
         dropped: Callable[[str, int], None] = lambda reason, packets: None,
+        on_level: Callable[[int | None, float], None] | None = None,
     ) -> None:
         self.participant_id = participant_id
         self.source = source
@@ -259,6 +263,8 @@ class PublishedTrack:
         self.ceiling = ceiling  # relay/sfu/budgets.py: enforced, not only advised with REMB
         self.on_cut_off = on_cut_off  # called once when the ceiling cuts this stream off
         self.dropped = dropped  # (reason, packets), called by `flush`
+        # (RFC 6464 level or None, monotonic time) per audio packet: relay/sfu/speakers.py
+        self.on_level = on_level
         self.egress_dropped = 0  # packets not sent to a subscriber over its egress budget
         self._flushed_drops = {"ceiling": 0, "egress": 0}
         self.slots: list[Slot] = []
@@ -281,6 +287,7 @@ class PublishedTrack:
         self._rtx_ssrc: dict[int, int] = receivers.rtx_ssrcs(receiver)
         self._codecs: dict[int, Any] = receivers.codecs(receiver)
         self._nack = receivers.nack_generator(receiver)
+        self._retry = NackRetrier(self._nack or NackGenerator())
         self._send_nack = receivers.nack_sender(receiver)
         self._streams: dict[int, Any] = receivers.remote_streams(receiver)
         receivers.disable_remb_estimator(receiver)
@@ -374,11 +381,22 @@ class PublishedTrack:
             raw = None  # re-serialized below
         elif self.media_ssrc != packet.ssrc:
             self.media_ssrc = packet.ssrc
-        if self._nack is not None and self._nack.add(packet):
-            await self._send_nack(packet.ssrc, sorted(self._nack.missing)[:64])
+        nack = self._nack
+        if nack is not None:
+            if nack.add(packet):
+                await self._send_nack(packet.ssrc, sorted(nack.missing)[:64])
+            if nack.missing or self._retry.first_missed:  # asked again, given up in time (nack.py)
+                again, lost = self._retry.due(time.monotonic())
+                if again:
+                    await self._send_nack(packet.ssrc, again)
+                if lost:
+                    await self.request_keyframe()
+        now = time.monotonic()
+        if self.on_level is not None:  # muted: ranked as silence (and not forwarded below)
+            level = packet.extensions.audio_level
+            self.on_level(SILENCE if self.muted else (level[1] if level is not None else None), now)
         if self.muted or not packet.payload:
             return
-        now = time.monotonic()
         if self.ceiling is not None and not self.ceiling.allows(len(packet.payload) + 12, now):
             await self._over_ceiling(now)
             return

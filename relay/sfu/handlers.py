@@ -26,6 +26,7 @@ from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.liveness import Liveness
 from relay.sfu.peers import MediaParticipant
+from relay.sfu.speakers import ActiveSpeakers
 from shared.errors import BadRequest, LimitExceeded, NotFound
 from shared.protocol import messages as m
 from shared.webrtc import ice
@@ -73,6 +74,7 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self.liveness = Liveness()
+        self.speakers = ActiveSpeakers(lambda meeting_id: [p.peer for p in self.meetings.get(meeting_id, {}).values()])
         forwarded = metrics.forwarded_packets
         forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
@@ -205,6 +207,7 @@ class MediaRelay:
         if not seats or participant_id not in seats:
             return
         gone = seats.pop(participant_id)
+        self.speakers.forget(meeting_id, participant_id, time.monotonic(), meeting_over=not seats)
         self.cut_off -= {c for c in self.cut_off if c[:2] == (meeting_id, participant_id)}
         if not seats:
             del self.meetings[meeting_id]
@@ -316,6 +319,7 @@ class MediaRelay:
                 ceiling=self._ceiling(KIND_OF_SOURCE[source]),
                 on_cut_off=functools.partial(self._cut_off, me),
                 dropped=self._count_dropped,
+                on_level=self.speakers.listener(me.meeting_id, me.participant_id, source),
             )
             track.muted = bool(muted.get(source))
             me.published[source] = track
@@ -359,6 +363,7 @@ class MediaRelay:
             await me.restart_subscribe()
         me.subscribed = True
         self.renegotiate(me)
+        self.speakers.tell(me.meeting_id, peer)  # who speaks now, if anyone
         return m.Ok(id=req.id)
 
     async def on_subscribe_answer(self, peer: Peer, req: m.SubscribeAnswer) -> m.Reply:

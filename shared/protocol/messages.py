@@ -897,6 +897,15 @@ class PeopleFound(_Msg, tag="people.found"):
     note: str = ""
 
 
+class SpeakerChanged(_Msg, tag="media.speaker"):
+    """The meeting's active speaker changed (ranked by the relay from the audio level in each
+    participant's RTP headers, with hysteresis); ``participant_id`` is empty when nobody is (the
+    speaker left). Sent to everyone with media in the meeting, and to a newcomer on subscribe."""
+
+    meeting_id: str
+    participant_id: str
+
+
 Request = (
     Hello
     | Login
@@ -982,6 +991,7 @@ Event = (
     | FileReoffered
     | BookingsChanged
     | MediaStopped
+    | SpeakerChanged
 )
 Message = Request | Reply | Event
 

@@ -9,6 +9,8 @@ function (`set_forward`) gets ``forward(packet, raw)``, the others aiortc's usua
 
 from __future__ import annotations
 
+import logging
+import struct
 from collections.abc import Awaitable, Callable
 
 from aiortc import RTCRtpReceiver
@@ -18,6 +20,8 @@ from aiortc.rtp import RtpPacket
 Forward = Callable[[RtpPacket, bytes], Awaitable[None]]
 
 _FORWARD = "_parley_forward"  # Parley's own attribute on aiortc's receiver
+
+log = logging.getLogger("parley.relay.sfu")
 
 
 def hook_ingress(dtls: RTCDtlsTransport) -> None:
@@ -31,6 +35,14 @@ def hook_ingress(dtls: RTCDtlsTransport) -> None:
         try:
             packet = RtpPacket.parse(data, dtls._rtp_header_extensions_map)
         except ValueError:
+            return
+        except struct.error:
+            # A header extension of the wrong length (e.g. a 2-byte audio level): aiortc's parser
+            # raises struct.error, which would end the transport's receive loop. Dropped, never
+            # forwarded (a subscriber's aiortc would choke on it the same way); said once.
+            if not vars(dtls).get("_parley_bad_extension", False):
+                vars(dtls)["_parley_bad_extension"] = True
+                log.warning("dropping RTP with a malformed header extension (logged once per connection)")
             return
         receiver = router.route_rtp(packet)
         if receiver is None:

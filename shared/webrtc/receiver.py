@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from aiortc import MediaStreamTrack, RTCRtpReceiver
-from aiortc.jitterbuffer import JitterBuffer
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
@@ -82,16 +82,57 @@ def disable_remb_estimator(receiver: RTCRtpReceiver) -> None:
     vars(receiver)[_REMOTE_BITRATE_ESTIMATOR] = None
 
 
+class AudioJitterBuffer(JitterBuffer):
+    """Audio as it comes: each packet (one Opus frame) goes to the decoder when it arrives; a
+    duplicate or a packet older than one already handed on is dropped.
+
+    aiortc's buffer (even without prefetch) releases a frame only when the next one is there and
+    in order: one lost packet stalled audio until 16 packets (320 ms) had piled up behind it, and
+    those 300 ms stayed as added delay. Here a loss is a 20 ms hole for the decoder to conceal.
+    """
+
+    RESTART = 100  # a jump back this far is a restarted stream, not a late packet
+
+    def __init__(self) -> None:
+        super().__init__(capacity=16, prefetch=0)
+        self.last: int | None = None
+        self.late = 0
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        seq = packet.sequence_number
+        if self.last is not None:
+            back = (self.last - seq) & 0xFFFF
+            if back < self.RESTART:  # a duplicate (0) or late: its moment has passed
+                self.late += 1
+                return False, None
+        self.last = seq
+        return False, JitterFrame(data=packet.payload, timestamp=packet.timestamp)  # Opus: no depayloading
+
+
 def remove_audio_prefetch(receiver: RTCRtpReceiver) -> None:
-    """aiortc holds 4 packets (80 ms) of audio before decoding; play as soon as packets arrive."""
-    if vars(receiver).get(_KIND) == "audio":
-        vars(receiver)[_JITTER_BUFFER] = JitterBuffer(capacity=16, prefetch=0)
+    """aiortc holds 4 packets (80 ms) of audio before decoding, and stalls on a lost packet: play
+    each packet as soon as it arrives (`AudioJitterBuffer`). Idempotent."""
+    if vars(receiver).get(_KIND) == "audio" and not isinstance(vars(receiver)[_JITTER_BUFFER], AudioJitterBuffer):
+        vars(receiver)[_JITTER_BUFFER] = AudioJitterBuffer()
 
 
 def jitter_buffer_prefetch(receiver: RTCRtpReceiver) -> int:
     """How many packets the receiver's jitter buffer holds back before it releases a frame."""
     buffer: JitterBuffer = vars(receiver)[_JITTER_BUFFER]
     return buffer._prefetch
+
+
+def skip_video_jitter_buffer(receiver: RTCRtpReceiver, lost: list[int]) -> None:
+    """Let a video receiver's jitter buffer move past packets given up on: it releases frames in
+    order and would otherwise hold everything behind the hole until 512 packets later."""
+    buffer: JitterBuffer = vars(receiver)[_JITTER_BUFFER]
+    origin = buffer._origin
+    if origin is None:
+        return
+    ahead = [(seq - origin) & 0xFFFF for seq in lost]
+    skip = max((d for d in ahead if d < buffer.capacity), default=-1)
+    if skip >= 0:
+        buffer.remove(skip + 1)
 
 
 def rtp_handler(receiver: RTCRtpReceiver) -> RtpHandler:

@@ -132,7 +132,8 @@ class Receiving:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
         peer.route_rtx(pc)
         for transceiver in pc.getTransceivers():
-            peer.remove_audio_prefetch(transceiver.receiver)
+            peer.remove_audio_prefetch(transceiver.receiver)  # and no stall on a lost packet
+            peer.watch_losses(transceiver.receiver)  # video: NACK again, give up in time (0.4 s)
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         sdp = pc.localDescription.sdp

@@ -24,6 +24,7 @@ from client.engine import events as ev
 from client.engine.media.audio_processing import ProcessingChoice
 from client.engine.media.local_audio import LocalAudio
 from client.engine.media.network import NetworkSampler
+from client.engine.media.opus import REPAIRED, use_loss_resilient_opus
 from client.engine.media.publishing import Publishing
 from client.engine.media.receiving import Receiving
 from client.engine.media.sinks import AudioPlayback, TrackStats
@@ -97,6 +98,7 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         self._names: dict[str, str] = {}
         self.network = NetworkSampler(lambda: [self.publish_pc, self.subscribe_pc])  # loss, round trip
         self._init_local_audio(audio_processing, speaker_out)  # echo cancellation etc., --speaker-out
+        use_loss_resilient_opus()  # Opus with in-band FEC out, FEC + concealment in (opus.py)
 
     # --- the contract the UI relies on -----------------------------------------------------------
 
@@ -182,6 +184,8 @@ class MediaSession(Publishing, Receiving, LocalAudio):
             "rtt_ms": self.network.rtt_ms,  # None until the relay has answered a sender report
             **self.watchdog.report(),  # what arrives now: fps and stalls per tile, reconnections
             "audio_processing": self.audio_report(),  # client/engine/media/local_audio.py
+            # lost audio frames rebuilt from Opus FEC or concealed (client/engine/media/opus.py)
+            "audio_repaired": dict(REPAIRED),
         }
 
     def _report(self, stats: TrackStats) -> dict[str, Any]:

@@ -70,7 +70,7 @@ PINNED: dict[str, tuple[str, ...]] = {
     "RTCIceTransport": ("_connection",),
     "aioice.ice.Connection": ("_nominated", "_protocols"),
     "HeaderExtensionsMap": ("_HeaderExtensionsMap__ids",),
-    "JitterBuffer": ("_prefetch",),
+    "JitterBuffer": ("_origin", "_prefetch"),
     "pylibsrtp.Session": ("_cdata", "_buffer", "_srtp"),
     "pylibsrtp": ("_binding",),
     "RTCSctpTransport": (
