@@ -46,6 +46,10 @@ class Controls:
     # handed over during the meeting), and the user id of whoever records.
     roles: dict[str, str] = field(default_factory=dict)
     host_override: str = ""
+    # Who became host only because the host's seat went (relay.host_actions.Handover), and their
+    # role before: the owner who comes back takes the host role back from them (issue #19 item 6).
+    auto_heir: str = ""
+    auto_heir_was: str = "participant"
     recorder_user_id: str = ""
     # user id -> the sources ("mic", "camera") a host or co-host muted, until that person unmutes
     # them: kept by user id (seats change across a restart) and put back when they take a seat.
