@@ -4,7 +4,8 @@
   list of raised hands sets both hand buttons and every tile;
 - the header: time in the call, how many people, and a lock while the meeting is locked;
 - the lobby knock (toast and badge), join and leave notices, unread counts on Chat and Files;
-- Leave for the host: "Leave meeting" or "End meeting for everyone".
+- Leave for the host: "Leave meeting" or "End meeting for everyone";
+- Share when someone else shares: take over? (client/ui/share_guard.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from client.ui.call import CallView
 from client.ui.lifetime import listen
 from client.ui.notices import QUIET_ABOVE, Badge, KnockToast, NoticeLine
 from client.ui.services import error_sentence
+from client.ui.share_guard import ShareGuard
 from shared.protocol import messages as m
 
 
@@ -95,6 +97,7 @@ class InCall(QObject):
         call.leave_button.clicked.disconnect(call.leave)
         call.leave_button.clicked.connect(self.leave_clicked)
 
+        self.share_guard = ShareGuard(call, self.notice.say)  # "X is already sharing. Take over?"
         call.hand_toggled.connect(self._hand_toggled)
         service.state_changed.connect(self._state)
         service.lobby_changed.connect(self._lobby)
@@ -114,6 +117,7 @@ class InCall(QObject):
             listen(client, self, self._on_event)
 
     def _on_event(self, event: Any) -> None:
+        self.share_guard.on_event(event)
         if isinstance(event, ev.ParticipantChanged) and event.change == "joined":
             if self._announce():
                 self.notice.say(self.tr("{0} joined.").format(event.participant.display_name))

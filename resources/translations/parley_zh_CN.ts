@@ -1535,4 +1535,27 @@
         <translation>开启等候室：大家需等待主持人准入。</translation>
     </message>
 </context>
+<context>
+    <name>ShareGuard</name>
+    <message>
+        <source>Someone</source>
+        <translation>某人</translation>
+    </message>
+    <message>
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <source>{0} is already sharing. Take over? Their share stops.</source>
+        <translation>{0} 正在共享。要接替吗？对方的共享将停止。</translation>
+    </message>
+    <message>
+        <source>Take over</source>
+        <translation>接替</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
 </TS>

@@ -861,9 +861,10 @@ class RecordingChanged(_Msg, tag="recording.changed"):
 
 
 class MediaStopped(_Msg, tag="media.stopped"):
-    """The relay stopped forwarding one of this participant's published sources for good (until
-    they rejoin); ``reason`` is stable (``bitrate``: it kept sending over the relay's ceiling),
-    ``message`` the sentence to show."""
+    """The relay stopped forwarding one of this participant's published sources; ``reason`` is
+    stable: ``bitrate`` (it kept sending over the relay's ceiling: for good, until they rejoin) or
+    ``taken_over`` (someone else started sharing their screen: one share at a time, the later one
+    wins; sharing again takes it back); ``message`` is the sentence to show."""
 
     meeting_id: str
     source: Source
