@@ -72,3 +72,40 @@ def test_share_takes_over_after_asking(
         drive.until(lambda: window.stack.currentWidget() is window.home)
     finally:
         drive.run(leave(bob_client, bob), timeout=30)
+
+
+def test_files_badge_counts_offers_while_the_panel_is_closed(
+    window: Any, share_relay: Any, drive: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """Unread files: a number on Files for each file offered while the panel was closed; opening
+    the panel clears it."""
+    from client.engine.media.session import MediaSession
+    from tests.client.files_helpers import file_participant, random_file, wait_keys
+
+    relay = share_relay
+    window.ctx.media.session_factory = lambda client, **_: MediaSession(client, camera="none", mic="synthetic", **SMALL)
+    me = sign_in(window, relay, drive, relay.add_user(display="Ann"))
+    meeting = relay.create_meeting(me, "Files")
+    join_through_ui(window, f"parley://{relay.server}/m/{meeting}", drive, qtbot)
+    call, ui, controller = window.call, window.in_call, window.chat_files
+    drive.until(lambda: controller.files is not None, timeout=30, what="file service started")
+    bob_client, bob_session, bob_files = drive.run(
+        file_participant(relay, relay.add_user(display="Bob"), meeting), timeout=40
+    )
+    try:
+        drive.run(wait_keys(controller.files, 1))
+        drive.run(wait_keys(bob_files, 1))
+        offered = tmp_path / "notes.txt"
+        random_file(offered, 2000)
+        drive.run(bob_files.send_file(offered))
+        drive.until(lambda: ui.files_badge.isVisible() and ui.files_badge.text() == "1", what="one new file")
+        assert call.files_button.accessibleDescription() == "1 new files"
+        for dialog in list(controller.dialogs.values()):
+            dialog.reject()
+        drive.call(lambda: qtbot.mouseClick(call.files_button, Qt.MouseButton.LeftButton))
+        assert call.side.currentWidget() is call.files_panel and not ui.files_badge.isVisible()
+        call.leave()
+        drive.until(lambda: window.stack.currentWidget() is window.home)
+    finally:
+        drive.run(bob_files.stop())
+        drive.run(leave(bob_client, bob_session), timeout=30)
