@@ -22,7 +22,7 @@ from client.ui import tasks
 from client.ui.booking import MeetingsService
 from client.ui.call import CallView
 from client.ui.lifetime import listen
-from client.ui.notices import QUIET_ABOVE, Badge, KnockToast, NoticeLine
+from client.ui.notices import QUIET_ABOVE, Badge, IconText, KnockToast, NoticeLine
 from client.ui.services import error_sentence
 from client.ui.share_guard import ShareGuard
 from shared.protocol import messages as m
@@ -53,14 +53,15 @@ class InCall(QObject):
         self.session = session
         self.joined_at = 0.0
         self.hands: set[str] = set()
+        self.waiting: list[m.LobbyEntry] = []
 
         # --- the header ---
         self.elapsed = QLabel()
         self.elapsed.setObjectName("hint")
-        self.count = QLabel()
+        self.count = IconText("people")
         self.count.setObjectName("hint")
-        self.lock = QLabel(self.tr("🔒 Locked"))
-        self.lock.setObjectName("lockState")
+        self.lock = IconText("lock", self.tr("Locked"))
+        self.lock.label.setObjectName("lockState")
         self.lock.setAccessibleName(self.tr("The meeting is locked: nobody new can join."))
         self.lock.setToolTip(self.lock.accessibleName())
         self.lock.hide()
@@ -101,9 +102,10 @@ class InCall(QObject):
         call.hand_toggled.connect(self._hand_toggled)
         service.state_changed.connect(self._state)
         service.lobby_changed.connect(self._lobby)
-        session.signed_in.connect(lambda _u: self._bind())
+        # Bound methods, not lambdas: Qt drops the connections when this object goes.
+        session.signed_in.connect(self._bind)
         session.meeting_joined.connect(self._joined)
-        session.meeting_left.connect(lambda _r, _s: self._left())
+        session.meeting_left.connect(self._left)
         call.model.rowsInserted.connect(self._count)
         call.model.rowsRemoved.connect(self._count)
         call.model.modelReset.connect(self._count)
@@ -111,7 +113,7 @@ class InCall(QObject):
 
     # --- the engine's events ------------------------------------------------------------------
 
-    def _bind(self) -> None:
+    def _bind(self, _user: object = None) -> None:
         client = self.session.client
         if client is not None:
             listen(client, self, self._on_event)
@@ -139,6 +141,7 @@ class InCall(QObject):
         return self.call.side.isVisible() and self.call.side.currentWidget() is panel
 
     def _panel_opened(self) -> None:
+        self._lobby(self.waiting)
         if self._showing(self.call.chat_panel):
             self.chat_badge.set_count(0)
         if self._showing(self.call.files_panel):
@@ -152,13 +155,12 @@ class InCall(QObject):
         self._clock.start()
         self._tick()
 
-    def _left(self) -> None:
+    def _left(self, _reason: str = "", _sentence: str = "") -> None:
         self.joined_at = 0.0
         self._clock.stop()
         self.hands = set()
         self.lock.hide()
-        self.toast.show_waiting([])
-        self.waiting_badge.set_count(0)
+        self._lobby([])
         self.chat_badge.set_count(0)
         self.files_badge.set_count(0)
         self.notice.clear()
@@ -170,7 +172,7 @@ class InCall(QObject):
 
     def _count(self) -> None:
         n = self.call.model.rowCount()
-        self.count.setText(self.tr("👥 {0}").format(n))
+        self.count.setText(str(n))
         self.count.setAccessibleName(self.tr("{0} people in the meeting").format(n))
         self.count.setToolTip(self.count.accessibleName())
 
@@ -199,8 +201,13 @@ class InCall(QObject):
     # --- the lobby ------------------------------------------------------------------------------
 
     def _lobby(self, waiting: list[m.LobbyEntry]) -> None:
+        """The knock shows while the participants panel (with its own lobby list) is closed."""
+        self.waiting = list(waiting)
         self.waiting_badge.set_count(len(waiting))
-        self.toast.show_waiting(waiting if self.call.in_call else [])
+        if self._showing(self.call.participants_panel):
+            self.toast.hide()  # the panel lists them, with Admit and Deny
+        else:
+            self.toast.show_waiting(waiting if self.call.in_call else [])
 
     def _decide(self, user_id: str, admitted: bool) -> None:
         desk = self.service.desk
@@ -213,6 +220,7 @@ class InCall(QObject):
     def _see_lobby(self) -> None:
         if not self._showing(self.call.participants_panel):
             self.call.toggle_participants()
+            self._panel_opened()
 
     # --- leave ----------------------------------------------------------------------------------
 

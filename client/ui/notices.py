@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from client.ui.resources import icon
 from shared.protocol import messages as m
 
 # Join and leave notices stop when a meeting has more people than this (they would never stop).
@@ -54,6 +55,27 @@ class Badge(QLabel):
         if watched is self.button and event.type() == QEvent.Type.Resize:
             self._place()
         return False
+
+
+class IconText(QWidget):
+    """An icon from resources/icons and a short text, as one label of the call's header."""
+
+    def __init__(self, icon_name: str, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        layout.setSpacing(4)
+        self.icon = QLabel()
+        self.icon.setPixmap(icon(icon_name).pixmap(16, 16))
+        self.label = QLabel(text)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.label)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def setText(self, text: str) -> None:
+        self.label.setText(text)
 
 
 class KnockToast(QFrame):
@@ -121,7 +143,7 @@ class NoticeLine(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("notice")
+        self.setObjectName("callNotice")
         self.setAccessibleName(self.tr("Notice"))
         self.setWordWrap(True)
         self.shown: list[str] = []  # every notice said in this call, for the tests and a later log

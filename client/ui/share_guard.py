@@ -25,9 +25,12 @@ class ShareGuard(QObject):
         session = call.ctx.session
         session.remote_track_added.connect(self._added)
         session.remote_track_removed.connect(self._removed)
-        session.meeting_left.connect(lambda _r, _s: self.sharers.clear())
+        session.meeting_left.connect(self._left)
         call.share_button.clicked.disconnect(call.share_clicked)
         call.share_button.clicked.connect(self.share_clicked)
+
+    def _left(self, _reason: str = "", _sentence: str = "") -> None:
+        self.sharers.clear()
 
     def _added(self, participant_id: str, source: str, kind: str) -> None:
         if source == "screen" and participant_id not in self.sharers:

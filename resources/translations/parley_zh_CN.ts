@@ -1410,8 +1410,8 @@
 <context>
     <name>InCall</name>
     <message>
-        <source>🔒 Locked</source>
-        <translation>🔒 已锁定</translation>
+        <source>Locked</source>
+        <translation>已锁定</translation>
     </message>
     <message>
         <source>The meeting is locked: nobody new can join.</source>
@@ -1452,10 +1452,6 @@
     <message>
         <source>Time in this meeting: {0}</source>
         <translation>本次会议时长：{0}</translation>
-    </message>
-    <message>
-        <source>👥 {0}</source>
-        <translation>👥 {0}</translation>
     </message>
     <message>
         <source>{0} people in the meeting</source>

@@ -178,6 +178,10 @@ def test_knock_toast_admits_with_the_panel_closed(window: Any, relay: Any, drive
         assert ui.toast.text.text() == "Dana is waiting in the lobby."
         assert ui.waiting_badge.isVisible() and ui.waiting_badge.text() == "1"
         assert "1 waiting" in call.participants_button.accessibleDescription()
+        click(drive, qtbot, call.participants_button)  # the panel lists Dana: no toast meanwhile
+        assert not ui.toast.isVisible() and window.meeting_ui.lobby.list.count() == 1
+        click(drive, qtbot, call.participants_button)
+        assert ui.toast.isVisible()
         click(drive, qtbot, ui.toast.admit_button)
         joined = drive.run(joining)
         drive.until(lambda: call.model.get(joined.participant_id) is not None, what="Dana in the call")
