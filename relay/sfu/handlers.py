@@ -320,9 +320,7 @@ class MediaRelay:
             track.muted = bool(muted.get(source))
             me.published[source] = track
             changed = True
-            if source == "screen" and screen_share.take_over(
-                me, self.meetings.get(me.meeting_id, {}).values(), seated.display_name if seated else ""
-            ):
+            if source == "screen" and screen_share.take_over(me, self.meetings.get(me.meeting_id, {}), seated):
                 self.renegotiate(me)  # the earlier share leaves the new sharer's subscription too
         for gone in list(me.published):
             if gone not in live:

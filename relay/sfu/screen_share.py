@@ -8,19 +8,24 @@ capturing and says who shares now. Anyone can share again later, taking over in 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping
 
+from relay.meetings import Participant
 from relay.sfu.peers import MediaParticipant
 from shared.protocol import messages as m
 
 log = logging.getLogger("parley.relay")
 
 
-def take_over(sharer: MediaParticipant, others: Iterable[MediaParticipant], sharer_name: str) -> list[MediaParticipant]:
-    """``sharer`` just started sharing: stop every other share in its meeting and tell those
-    sharers. Returns who was stopped (their subscribers need a new negotiation)."""
+def take_over(
+    sharer: MediaParticipant, others: Mapping[str, MediaParticipant], seat: Participant | None
+) -> list[MediaParticipant]:
+    """``sharer`` (seated as ``seat``) just started sharing: stop every other share in its
+    meeting (``others``: its media participants by id) and tell those sharers. Returns who was
+    stopped (their subscribers need a new negotiation)."""
+    sharer_name = seat.display_name if seat is not None else "Someone"
     stopped: list[MediaParticipant] = []
-    for other in others:
+    for other in others.values():
         if other is sharer or other.meeting_id != sharer.meeting_id or "screen" not in other.published:
             continue
         other.published.pop("screen").close()
