@@ -40,6 +40,7 @@ class Controls:
     removed: set[str] = field(default_factory=set)
     waiting: dict[str, Waiting] = field(default_factory=dict)
     ends_at: float = 0.0
+    started_at: float = 0.0  # the first join (relay.length_limit); not kept across a restart
     closed_until: float = 0.0  # the length limit ended it: no new start before this
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     # Kept by user id across a restart (relay.meeting_state): user id -> "cohost" or "host" (a host
@@ -74,6 +75,7 @@ class Controls:
             unmute_allowed=self.unmute_allowed,
             hands=hands,
             ends_at=self.ends_at,
+            started_at=self.started_at,
         )
 
     def state_changed(self, meeting: LiveMeeting | None) -> None:

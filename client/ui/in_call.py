@@ -51,7 +51,8 @@ class InCall(QObject):
         self.service = service
         session = call.ctx.session
         self.session = session
-        self.joined_at = 0.0
+        self.joined_at = 0.0  # monotonic, when we joined: the elapsed time until the relay says
+        self.started_at = 0.0  # when the meeting started (UTC seconds, from its state)
         self.hands: set[str] = set()
         self.waiting: list[m.LobbyEntry] = []
 
@@ -156,7 +157,7 @@ class InCall(QObject):
         self._tick()
 
     def _left(self, _reason: str = "", _sentence: str = "") -> None:
-        self.joined_at = 0.0
+        self.joined_at = self.started_at = 0.0
         self._clock.stop()
         self.hands = set()
         self.lock.hide()
@@ -166,7 +167,12 @@ class InCall(QObject):
         self.notice.clear()
 
     def _tick(self) -> None:
-        text = elapsed_text(time.monotonic() - self.joined_at) if self.joined_at else ""
+        if not self.joined_at:
+            text = ""
+        elif self.started_at:
+            text = elapsed_text(time.time() - self.started_at)
+        else:
+            text = elapsed_text(time.monotonic() - self.joined_at)
         self.elapsed.setText(text)
         self.elapsed.setAccessibleName(self.tr("Time in this meeting: {0}").format(text))
 
@@ -177,6 +183,8 @@ class InCall(QObject):
         self.count.setToolTip(self.count.accessibleName())
 
     def _state(self, state: m.MeetingState) -> None:
+        self.started_at = state.started_at
+        self._tick()
         self.lock.setVisible(state.locked and self.call.in_call)
         hands = set(state.hands)
         for pid in hands ^ self.hands:

@@ -254,6 +254,7 @@ def test_organiser_leaves_rejoins_as_host_and_ends_for_everyone(
     with person(relay, drive, "Gus") as gus:
         gus_id = drive.run(gus.join(meeting_id)).participant_id
         drive.until(lambda: call.model.get(gus_id) is not None, what="Gus in the list")
+        started = drive.until(lambda: ui.started_at, what="the meeting's start from the relay")
 
         click(drive, qtbot, call.leave_button)  # the host chooses
         drive.until(lambda: ui.leave_menu.isVisible(), what="Leave or end")
@@ -266,6 +267,9 @@ def test_organiser_leaves_rejoins_as_host_and_ends_for_everyone(
         mine = window.ctx.session.participant_id
         drive.until(lambda: call.model.get(mine) is not None and call.model.get(mine).role == "host", what="host")
         drive.until(lambda: gus.participants[gus_id].role == "participant", what="Gus a participant again")
+        # The header's time counts from the meeting's start, not from our coming back.
+        drive.until(lambda: ui.started_at == started, what="the same start")
+        assert ui.elapsed.text().startswith("00:")
 
         ended = asyncio.ensure_future(gus.wait_for(lambda e: isinstance(e, ev.MeetingLeft) and e.reason == "ended"))
         press(drive, qtbot, window, Qt.Key.Key_L, shift=True)
