@@ -212,6 +212,7 @@ class InCall(QObject):
         """The knock shows while the participants panel (with its own lobby list) is closed."""
         self.waiting = list(waiting)
         self.waiting_badge.set_count(len(waiting))
+        self.toast.arrivals(waiting)
         if self._showing(self.call.participants_panel):
             self.toast.hide()  # the panel lists them, with Admit and Deny
         else:

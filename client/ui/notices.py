@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from client.ui.resources import icon
 from shared.protocol import messages as m
@@ -102,11 +102,22 @@ class KnockToast(QFrame):
             layout.addWidget(button)
         self.user_id = ""
         self.dismissed: set[str] = set()
+        self.knocks = 0  # new arrivals announced with the system's alert sound
+        self._known: set[str] = set()
         self.admit_button.clicked.connect(lambda: self._decide(True))
         self.deny_button.clicked.connect(lambda: self._decide(False))
         self.all_button.clicked.connect(self.see_all.emit)
         self.close_button.clicked.connect(self._dismiss)
         self.hide()
+
+    def arrivals(self, waiting: list[m.LobbyEntry]) -> None:
+        """The lobby changed: someone new knocks is also heard (the system's alert sound), so it
+        is noticed with the window in the background or the panel open."""
+        now = {w.user_id for w in waiting}
+        if now - self._known:
+            self.knocks += 1
+            QApplication.beep()
+        self._known = now
 
     def show_waiting(self, waiting: list[m.LobbyEntry]) -> None:
         """The lobby as the relay says it is now; shown unless all of them were dismissed."""

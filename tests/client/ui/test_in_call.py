@@ -175,7 +175,7 @@ def test_knock_toast_admits_with_the_panel_closed(window: Any, relay: Any, drive
     with person(relay, drive, "Dana") as dana:
         joining = asyncio.ensure_future(dana.join(meeting_id, lobby_timeout=30))
         drive.until(lambda: ui.toast.isVisible(), what="the knock toast")
-        assert ui.toast.text.text() == "Dana is waiting in the lobby."
+        assert ui.toast.text.text() == "Dana is waiting in the lobby." and ui.toast.knocks == 1
         assert ui.waiting_badge.isVisible() and ui.waiting_badge.text() == "1"
         assert "1 waiting" in call.participants_button.accessibleDescription()
         click(drive, qtbot, call.participants_button)  # the panel lists Dana: no toast meanwhile
