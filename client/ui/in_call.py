@@ -55,12 +55,13 @@ class InCall(QObject):
         self.started_at = 0.0  # when the meeting started (UTC seconds, from its state)
         self.hands: set[str] = set()
         self.waiting: list[m.LobbyEntry] = []
+        self.offers: set[str] = set()  # transfer ids seen, so a file counts once on the badge
 
         # --- the header ---
         self.elapsed = QLabel()
         self.elapsed.setObjectName("hint")
         self.count = IconText("people")
-        self.count.setObjectName("hint")
+        self.count.label.setObjectName("hint")
         self.lock = IconText("lock", self.tr("Locked"))
         self.lock.label.setObjectName("lockState")
         self.lock.setAccessibleName(self.tr("The meeting is locked: nobody new can join."))
@@ -131,8 +132,10 @@ class InCall(QObject):
             if not event.own and not self._showing(self.call.chat_panel):
                 self.chat_badge.add()
         elif isinstance(event, ev.FileTransferChanged):
-            if event.direction == "incoming" and event.state == "offered" and not self._showing(self.call.files_panel):
+            new = event.direction == "incoming" and event.state == "offered" and event.transfer_id not in self.offers
+            if new and not self._showing(self.call.files_panel):
                 self.files_badge.add()
+            self.offers.add(event.transfer_id)  # an offer said again (after a reconnect) counts once
 
     def _announce(self) -> bool:
         """Join and leave notices, except in big meetings (they would never stop)."""
