@@ -40,12 +40,17 @@ class Controls:
     removed: set[str] = field(default_factory=set)
     waiting: dict[str, Waiting] = field(default_factory=dict)
     ends_at: float = 0.0
+    started_at: float = 0.0  # the first join (relay.length_limit); not kept across a restart
     closed_until: float = 0.0  # the length limit ended it: no new start before this
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     # Kept by user id across a restart (relay.meeting_state): user id -> "cohost" or "host" (a host
     # handed over during the meeting), and the user id of whoever records.
     roles: dict[str, str] = field(default_factory=dict)
     host_override: str = ""
+    # Who became host only because the host's seat went (relay.host_actions.Handover), and their
+    # role before: the owner who comes back takes the host role back from them (issue #19 item 6).
+    auto_heir: str = ""
+    auto_heir_was: str = "participant"
     recorder_user_id: str = ""
     # user id -> the sources ("mic", "camera") a host or co-host muted, until that person unmutes
     # them: kept by user id (seats change across a restart) and put back when they take a seat.
@@ -70,6 +75,7 @@ class Controls:
             unmute_allowed=self.unmute_allowed,
             hands=hands,
             ends_at=self.ends_at,
+            started_at=self.started_at,
         )
 
     def state_changed(self, meeting: LiveMeeting | None) -> None:

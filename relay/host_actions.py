@@ -101,6 +101,7 @@ class Handover:
                 ctl.state_changed(meeting)  # the leaver's hand is down now
             return
         heir = sorted(meeting.participants.values(), key=lambda p: (p.role != "cohost", p.peer is None, p.joined_at))[0]
+        ctl.auto_heir, ctl.auto_heir_was = heir.user_id, heir.role
         heir.role = "host"
         meeting.info.host_user_id = heir.user_id
         meeting.seat_updated(heir)
@@ -244,6 +245,7 @@ class HostActions:
             meeting.seat_updated(target)
         elif action == "make_host":
             if target is not me:
+                ctl.auto_heir = ""  # handed on on purpose: the owner does not take it back on return
                 target.role, me.role = "host", "participant"
                 meeting.info.host_user_id = target.user_id
                 meeting.seat_updated(target)

@@ -64,7 +64,8 @@ class LengthLimit:
         if ctl.ends_at:
             return
         limit = self.limits.meeting_length_minutes * 60
-        ctl.ends_at = self.clock() + limit
+        ctl.started_at = self.clock()
+        ctl.ends_at = ctl.started_at + limit
         loop = asyncio.get_running_loop()
         for before in WARN_BEFORE_END:
             if limit > before:

@@ -221,7 +221,7 @@ class MeetingStates:
         """Someone took a seat: give a saved co-host the role back, and the mutes a host imposed
         (before their media is published, so nothing of it is forwarded); a returning recorder's
         new seat is the recording seat."""
-        changed = False
+        changed = self._owner_returns(ctl, meeting, seat)
         if ctl.roles.get(seat.user_id) == "cohost" and seat.role == "participant":
             seat.role = "cohost"
             changed = True
@@ -235,6 +235,23 @@ class MeetingStates:
         if state is not None and state.recording and ctl.recorder_user_id == seat.user_id:
             state.by_participant_id = seat.participant_id
             state.by_name = seat.display_name
+
+    @staticmethod
+    def _owner_returns(ctl: Controls, meeting: LiveMeeting, seat: Participant) -> bool:
+        """The organiser (who created or booked the meeting) comes back after the host role went to
+        someone only because the organiser's seat went: the organiser is host again, and that
+        person has the role they had before."""
+        if seat.user_id != ctl.host_user_id or seat.role == "host" or not ctl.auto_heir:
+            return False
+        heir = meeting.by_user(ctl.auto_heir)
+        if heir is None or heir.role != "host" or heir is seat:
+            return False
+        heir.role = "cohost" if ctl.auto_heir_was == "cohost" else "participant"
+        seat.role = "host"
+        meeting.info.host_user_id = seat.user_id
+        ctl.auto_heir = ""
+        meeting.seat_updated(heir)
+        return True
 
     # --- forgetting -------------------------------------------------------------------------------
 

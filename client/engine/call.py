@@ -332,7 +332,10 @@ class ParleyClient:
                 self.emit(ev.MeetingLeft(meeting_id=event.meeting_id, reason="removed", message=event.message))
         elif isinstance(event, m.MediaStopped):  # the relay cut a source off (its bitrate ceiling)
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
-                self.emit(ev.MediaFailed(message=event.message))
+                if event.reason == "taken_over":  # someone else shares now: not a failure
+                    self.emit(ev.ShareTakenOver(message=event.message))
+                else:
+                    self.emit(ev.MediaFailed(message=event.message))
         elif isinstance(event, m.SpeakerChanged):  # the relay's ranking (relay/sfu/speakers.py)
             if self.meeting and event.meeting_id == self.meeting.meeting_id:
                 self.active_speaker = event.participant_id or None

@@ -133,6 +133,14 @@ class MediaRestarted:
 
 
 @dataclass(frozen=True)
+class ShareTakenOver:
+    """Someone else started sharing their screen, so the relay stopped forwarding ours (one share
+    at a time); ``message`` says who shares now."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class MediaFailed:
     """Media could not start or a device failed; ``message`` is a sentence for people,
     ``explanation`` (when given) its cause, translatable sentence and technical details."""
@@ -310,6 +318,7 @@ EngineEvent = (
     | MediaInterrupted
     | MediaRestarted
     | MediaFailed
+    | ShareTakenOver
     | HeldInLobby
     | LobbyAnswered
     | LobbyQueueChanged

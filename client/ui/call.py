@@ -41,6 +41,7 @@ class CallView(QWidget):
     left_meeting = Signal()
     settings_requested = Signal()
     title_changed = Signal(str)
+    hand_toggled = Signal(bool)  # raise or lower our hand (client/ui/in_call.py tells the relay)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,7 +84,7 @@ class CallView(QWidget):
         self.error_banner.hide()
         outer.addWidget(self.error_banner)
 
-        header = QHBoxLayout()
+        self.header = header = QHBoxLayout()  # client/ui/in_call.py adds the meeting's state
         header.setContentsMargins(12, 8, 12, 8)
         self.title = QLabel()
         self.title.setObjectName("sectionTitle")
@@ -300,6 +301,10 @@ class CallView(QWidget):
         tile = self.grid.tile(participant_id)
         if tile is not None:
             tile.set_state(hand_raised=raised)
+        if participant_id == self.self_id and raised != self.hand_raised:  # as the relay says
+            self.hand_raised = raised
+            self.hand_button.setChecked(raised)
+            self._describe_controls()
 
     # --- media ---------------------------------------------------------------------------
 
@@ -420,6 +425,7 @@ class CallView(QWidget):
         self._describe_controls()
         if self.self_id is not None:
             self.ctx.session.hand_changed.emit(self.self_id, self.hand_raised)
+            self.hand_toggled.emit(self.hand_raised)
 
     def _toggle_panel(self, panel: QWidget, button: QToolButton) -> None:
         showing = self.side.isVisible() and self.side.currentWidget() is panel

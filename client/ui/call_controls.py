@@ -89,7 +89,9 @@ class ControlBar(QFrame):
         sharing = self.share_button.isChecked()
 
         def describe(button: QToolButton, text: str, shortcut: str | None, icon_name: str | None = None) -> None:
-            button.setText(text)
+            button.setText(text)  # QAbstractButton.setText replaces the shortcut with the text's mnemonic:
+            if shortcut:  # set ours again, or Ctrl+D mutes once and never unmutes (issue #19 item 1)
+                button.setShortcut(QKeySequence(shortcut))
             button.setAccessibleName(text)
             native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText) if shortcut else ""
             button.setToolTip(f"{text} ({native})" if native else text)

@@ -185,6 +185,22 @@ class HostControls(QWidget):
     def show_state(self, state: m.MeetingState) -> None:
         self.lock_button.setChecked(state.locked)
         self.lobby_button.setChecked(state.lobby)
+        # The state in words too (the checked style is a colour): what it is, and what a click does.
+        self.lock_button.setText(self.tr("Locked") if state.locked else self.tr("Lock"))
+        lock_tip = (
+            self.tr("Locked: nobody new can join. Click to unlock.")
+            if state.locked
+            else self.tr("Lock the meeting: nobody new can join.")
+        )
+        self.lobby_button.setText(self.tr("Lobby on") if state.lobby else self.tr("Lobby"))
+        lobby_tip = (
+            self.tr("Lobby on: people wait until admitted. Click to let everyone in.")
+            if state.lobby
+            else (self.tr("Turn the lobby on: people wait until a host admits them."))
+        )
+        for button, tip in ((self.lock_button, lock_tip), (self.lobby_button, lobby_tip)):
+            button.setToolTip(tip)
+            button.setAccessibleDescription(tip)
         self.allow_button.setVisible(not state.unmute_allowed)
         client = self.session.client
         if client and client.participant_id:

@@ -75,6 +75,8 @@ class ParticipantListModel(QAbstractListModel):
         marks = []
         if row.role == "host":
             marks.append(self.tr("host"))
+        elif row.role == "cohost":
+            marks.append(self.tr("co-host"))
         if row.mic_muted:
             marks.append(self.tr("muted"))
         if row.camera_muted and long:

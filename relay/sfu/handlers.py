@@ -21,7 +21,7 @@ from relay.config import MediaConfig
 from relay.meetings import Meetings
 from relay.ops.metrics import RelayMetrics
 from relay.peer import Peer
-from relay.sfu import sdp
+from relay.sfu import screen_share, sdp
 from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
 from relay.sfu.liveness import Liveness
@@ -324,6 +324,8 @@ class MediaRelay:
             track.muted = bool(muted.get(source))
             me.published[source] = track
             changed = True
+            if source == "screen" and screen_share.take_over(me, self.meetings.get(me.meeting_id, {}), seated):
+                self.renegotiate(me)  # the earlier share leaves the new sharer's subscription too
         for gone in list(me.published):
             if gone not in live:
                 me.published.pop(gone).close()

@@ -541,6 +541,10 @@
         <source>reconnecting</source>
         <translation>正在重新连接</translation>
     </message>
+    <message>
+        <source>co-host</source>
+        <translation>联席主持人</translation>
+    </message>
 </context>
 <context>
     <name>ParticipantsPanel</name>
@@ -1401,6 +1405,153 @@
         <location filename="../../client/ui/muted_notice.py" />
         <source>You are muted</source>
         <translation>您已静音</translation>
+    </message>
+</context>
+<context>
+    <name>InCall</name>
+    <message>
+        <source>Locked</source>
+        <translation>已锁定</translation>
+    </message>
+    <message>
+        <source>The meeting is locked: nobody new can join.</source>
+        <translation>会议已锁定：新的人无法加入。</translation>
+    </message>
+    <message>
+        <source>{0} waiting in the lobby</source>
+        <translation>{0} 人在等候室等待</translation>
+    </message>
+    <message>
+        <source>{0} unread messages</source>
+        <translation>{0} 条未读消息</translation>
+    </message>
+    <message>
+        <source>{0} new files</source>
+        <translation>{0} 个新文件</translation>
+    </message>
+    <message>
+        <source>Leave or end the meeting</source>
+        <translation>离开或结束会议</translation>
+    </message>
+    <message>
+        <source>Leave meeting</source>
+        <translation>离开会议</translation>
+    </message>
+    <message>
+        <source>End meeting for everyone</source>
+        <translation>为所有人结束会议</translation>
+    </message>
+    <message>
+        <source>{0} joined.</source>
+        <translation>{0} 加入了。</translation>
+    </message>
+    <message>
+        <source>{0} left.</source>
+        <translation>{0} 离开了。</translation>
+    </message>
+    <message>
+        <source>Time in this meeting: {0}</source>
+        <translation>本次会议时长：{0}</translation>
+    </message>
+    <message>
+        <source>{0} people in the meeting</source>
+        <translation>会议中有 {0} 人</translation>
+    </message>
+</context>
+<context>
+    <name>KnockToast</name>
+    <message>
+        <source>Waiting in the lobby</source>
+        <translation>在等候室等待</translation>
+    </message>
+    <message>
+        <source>Admit</source>
+        <translation>准入</translation>
+    </message>
+    <message>
+        <source>Deny</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>See all</source>
+        <translation>查看全部</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>{0} is waiting in the lobby.</source>
+        <translation>{0} 正在等候室等待。</translation>
+    </message>
+    <message>
+        <source>{0} and {1} more are waiting in the lobby.</source>
+        <translation>{0} 和另外 {1} 人正在等候室等待。</translation>
+    </message>
+    <message>
+        <source>Admit {0}</source>
+        <translation>准入 {0}</translation>
+    </message>
+    <message>
+        <source>Deny {0}</source>
+        <translation>拒绝 {0}</translation>
+    </message>
+</context>
+<context>
+    <name>NoticeLine</name>
+    <message>
+        <source>Notice</source>
+        <translation>通知</translation>
+    </message>
+</context>
+<context>
+    <name>HostControls</name>
+    <message>
+        <source>Locked</source>
+        <translation>已锁定</translation>
+    </message>
+    <message>
+        <source>Locked: nobody new can join. Click to unlock.</source>
+        <translation>已锁定：新的人无法加入。点击解锁。</translation>
+    </message>
+    <message>
+        <source>Lock the meeting: nobody new can join.</source>
+        <translation>锁定会议：新的人将无法加入。</translation>
+    </message>
+    <message>
+        <source>Lobby on</source>
+        <translation>等候室已开启</translation>
+    </message>
+    <message>
+        <source>Lobby on: people wait until admitted. Click to let everyone in.</source>
+        <translation>等候室已开启：大家需等待准入。点击让所有人进入。</translation>
+    </message>
+    <message>
+        <source>Turn the lobby on: people wait until a host admits them.</source>
+        <translation>开启等候室：大家需等待主持人准入。</translation>
+    </message>
+</context>
+<context>
+    <name>ShareGuard</name>
+    <message>
+        <source>Someone</source>
+        <translation>某人</translation>
+    </message>
+    <message>
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <source>{0} is already sharing. Take over? Their share stops.</source>
+        <translation>{0} 正在共享。要接替吗？对方的共享将停止。</translation>
+    </message>
+    <message>
+        <source>Take over</source>
+        <translation>接替</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
     </message>
 </context>
 </TS>

@@ -425,7 +425,9 @@ class LobbyEntry(msgspec.Struct):
 
 class MeetingState(msgspec.Struct):
     """Host-controlled state of a live meeting; ``hands`` lists raised hands, first raised first;
-    ``ends_at`` is when the meeting-length limit ends it (UTC seconds, 0 for never)."""
+    ``ends_at`` is when the meeting-length limit ends it (UTC seconds, 0 for never);
+    ``started_at`` when its first participant joined (UTC seconds, 0 when not known, e.g. after a
+    relay restart), for the call's elapsed time."""
 
     meeting_id: str
     locked: bool = False
@@ -433,6 +435,7 @@ class MeetingState(msgspec.Struct):
     unmute_allowed: bool = True
     hands: list[str] = msgspec.field(default_factory=list)
     ends_at: float = 0.0
+    started_at: float = 0.0
 
 
 class ListRooms(_Msg, tag="room.list"):
@@ -861,9 +864,10 @@ class RecordingChanged(_Msg, tag="recording.changed"):
 
 
 class MediaStopped(_Msg, tag="media.stopped"):
-    """The relay stopped forwarding one of this participant's published sources for good (until
-    they rejoin); ``reason`` is stable (``bitrate``: it kept sending over the relay's ceiling),
-    ``message`` the sentence to show."""
+    """The relay stopped forwarding one of this participant's published sources; ``reason`` is
+    stable: ``bitrate`` (it kept sending over the relay's ceiling: for good, until they rejoin) or
+    ``taken_over`` (someone else started sharing their screen: one share at a time, the later one
+    wins; sharing again takes it back); ``message`` is the sentence to show."""
 
     meeting_id: str
     source: Source

@@ -131,6 +131,7 @@ class MediaSession(Publishing, Receiving, LocalAudio):
             clock_without_device=self.speaker_out is not None,
         )
         self.client.push_handlers.append(self._on_push)
+        self.client.push_handlers.append(self._on_share_stopped)
         self.client.reconnect_hooks.append(self.restart)
         self._names.update({p.participant_id: p.display_name for p in self.client.participants.values()})
         self._spawn(self._handle_offers())
@@ -142,6 +143,12 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         # data channel, which files need.
         await self._publish()
 
+    def _on_share_stopped(self, event: m.Event) -> None:
+        """Someone else started sharing, and the relay stopped forwarding our screen (one share at
+        a time, relay/sfu/screen_share.py): stop capturing it too."""
+        if isinstance(event, m.MediaStopped) and event.reason == "taken_over" and event.source == "screen":
+            self._spawn(self.stop_screen_share())
+
     async def stop(self) -> None:
         """Stop capturing and close both connections; frees every task and thread it started."""
         if not self.started:
@@ -149,6 +156,8 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         self.started = False
         with contextlib.suppress(ValueError):
             self.client.push_handlers.remove(self._on_push)
+        with contextlib.suppress(ValueError):
+            self.client.push_handlers.remove(self._on_share_stopped)
         with contextlib.suppress(ValueError):
             self.client.reconnect_hooks.remove(self.restart)
         for track in list(self.local_tracks.values()):
