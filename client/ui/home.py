@@ -87,6 +87,7 @@ class HomeView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("homeView")
+        self.created_meetings: set[str] = set()  # instant meetings started here (we are the host)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(28, 20, 28, 20)
 
@@ -229,6 +230,7 @@ class HomeView(QWidget):
 
         async def create() -> tuple[MeetingLink, str]:
             meeting = await self.ctx.session.start_instant_meeting(title)
+            self.created_meetings.add(meeting.meeting_id)
             return self.ctx.session.link_to(meeting.meeting_id), meeting.title
 
         def done(chosen: tuple[MeetingLink, str]) -> None:

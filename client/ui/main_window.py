@@ -14,6 +14,7 @@ from client.ui.chat_files import install_chat_files
 from client.ui.context import AppContext
 from client.ui.home import HomeView
 from client.ui.host_controls import install_meeting_ui
+from client.ui.meeting_info import install_meeting_info
 from client.ui.prejoin import JoinOptions, PreJoinView
 from client.ui.resources import app_icon
 from client.ui.settings_dialog import SettingsDialog
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
         self.meeting_ui = install_meeting_ui(self)  # bookings, lobby, host controls, banners
         self.chat_files = install_chat_files(self)  # the call's chat and files panels
+        self.meeting_info = install_meeting_info(self)  # title, host, links, copy invitation
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)

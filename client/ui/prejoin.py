@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from client.engine.media.audio_processing import choice_from_settings
 from client.ui.context import AppContext
 from client.ui.media import device_id, device_label, list_devices
+from client.ui.meeting_info import https_link, parley_link
 from client.ui.preview import NONE, SYNTHETIC, DevicePreview
 from client.ui.resources import icon
 from client.ui.signin import accessible
@@ -71,6 +73,22 @@ class PreJoinView(QWidget):
         subtitle = QLabel(self.tr("Check your camera and microphone before you join."))
         subtitle.setObjectName("subtitle")
         outer.addWidget(subtitle)
+        # The meeting's link (an instant meeting is shared from here), Copy link and Meeting info
+        # (client/ui/meeting_info.py connects the buttons).
+        link_row = QHBoxLayout()
+        self.link_label = QLabel()
+        self.link_label.setObjectName("hint")
+        self.link_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        accessible(self.link_label, self.tr("Meeting link"))
+        self.copy_link_button = QPushButton(icon("link"), self.tr("Copy link"))
+        accessible(self.copy_link_button, self.tr("Copy link"), self.tr("Copy the meeting's link to the clipboard"))
+        self.info_button = QPushButton(self.tr("Meeting info"))
+        accessible(self.info_button, self.tr("Meeting info"), self.tr("Title, host, link and invitation"))
+        link_row.addWidget(self.link_label, 1)
+        link_row.addWidget(self.copy_link_button)
+        link_row.addWidget(self.info_button)
+        outer.addLayout(link_row)
+        self.title_for: Callable[[MeetingLink], str] = lambda link: ""  # a booked meeting's title
 
         body = QHBoxLayout()
         body.setSpacing(20)
@@ -145,8 +163,11 @@ class PreJoinView(QWidget):
         self.camera_off_box.toggled.connect(self._camera_changed)
 
     def prepare(self, link: MeetingLink, title: str) -> None:
+        title = title or self.title_for(link)
         self.link, self.meeting_title = link, title
-        self.title.setText(title or self.tr("Meeting {0}").format(link.meeting_id))
+        self.title.setText(title or self.tr("Ready to join?"))
+        self.link_label.setText(https_link(link))
+        self.link_label.setToolTip(parley_link(link))
         self._problems.clear()
         self._show_problems()
         devices = list_devices()
