@@ -195,6 +195,16 @@
         <source>Chat is not available on this server yet.</source>
         <translation>此服务器尚不支持聊天。</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="73" />
+        <source>Send the message to</source>
+        <translation>消息发送给</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="96" />
+        <source>Chat starts once you are in a call.</source>
+        <translation>进入通话后即可聊天。</translation>
+    </message>
 </context>
 <context>
     <name>ControlBar</name>
@@ -327,6 +337,42 @@
         <location filename="../../client/ui/panels.py" line="121" />
         <source>{0} from {1} ({2} KB)</source>
         <translation>{0}，来自 {1}（{2} KB）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="307" />
+        <source>Send the file to</source>
+        <translation>文件发送给</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="309" />
+        <source>Send a file…</source>
+        <translation>发送文件…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="310" />
+        <location filename="../../client/ui/panels.py" line="341" />
+        <source>Send a file</source>
+        <translation>发送文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="310" />
+        <source>Choose a file to send, encrypted end to end</source>
+        <translation>选择要发送的文件（端到端加密）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="332" />
+        <source>No files have been shared yet. Files are encrypted end to end.</source>
+        <translation>还没有共享任何文件。文件采用端到端加密。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="334" />
+        <source>Files can be sent once you are in a call.</source>
+        <translation>进入通话后即可发送文件。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="337" />
+        <source>Your encryption key: {0}</source>
+        <translation>你的加密密钥：{0}</translation>
     </message>
 </context>
 <context>
@@ -740,6 +786,38 @@
         <source>No speaker was found.</source>
         <translation>未找到扬声器。</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="82" />
+        <source>Meeting link</source>
+        <translation>会议链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="83" />
+        <location filename="../../client/ui/prejoin.py" line="84" />
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="84" />
+        <source>Copy the meeting's link to the clipboard</source>
+        <translation>将会议链接复制到剪贴板</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="85" />
+        <location filename="../../client/ui/prejoin.py" line="86" />
+        <source>Meeting info</source>
+        <translation>会议信息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="86" />
+        <source>Title, host, link and invitation</source>
+        <translation>标题、主持人、链接和邀请</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="168" />
+        <source>Ready to join?</source>
+        <translation>准备好加入了吗？</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -780,6 +858,11 @@
         <location filename="../../client/ui/services.py" line="289" />
         <source>The connection to the server was lost.</source>
         <translation>与服务器的连接已断开。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/services.py" line="205" />
+        <source>The connection to the server was lost. Reconnecting (attempt {0})…</source>
+        <translation>与服务器的连接已断开。正在重新连接（第 {0} 次尝试）…</translation>
     </message>
 </context>
 <context>
@@ -1401,6 +1484,681 @@
         <location filename="../../client/ui/muted_notice.py" />
         <source>You are muted</source>
         <translation>您已静音</translation>
+    </message>
+</context>
+<context>
+    <name>BarOverflow</name>
+    <message>
+        <location filename="../../client/ui/overflow.py" line="48" />
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/overflow.py" line="49" />
+        <location filename="../../client/ui/overflow.py" line="50" />
+        <source>More controls</source>
+        <translation>更多控制</translation>
+    </message>
+</context>
+<context>
+    <name>BookingDialog</name>
+    <message>
+        <location filename="../../client/ui/booking.py" line="148" />
+        <source>Change the booking</source>
+        <translation>更改预订</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="148" />
+        <source>Book a meeting</source>
+        <translation>预订会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="152" />
+        <location filename="../../client/ui/booking.py" line="178" />
+        <source>Room</source>
+        <translation>会议室</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="154" />
+        <location filename="../../client/ui/booking.py" line="179" />
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="155" />
+        <source>What is the meeting about?</source>
+        <translation>会议的主题是什么？</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="158" />
+        <location filename="../../client/ui/booking.py" line="182" />
+        <source>Time zone</source>
+        <translation>时区</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="166" />
+        <location filename="../../client/ui/booking.py" line="180" />
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="166" />
+        <location filename="../../client/ui/booking.py" line="181" />
+        <source>End</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="171" />
+        <source>Invitees</source>
+        <translation>受邀者</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="172" />
+        <source>user names, separated by commas</source>
+        <translation>用户名，以逗号分隔</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="176" />
+        <source>Occurrences</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="177" />
+        <source> time(s), weekly</source>
+        <translation> 次，每周</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="183" />
+        <source>Invite</source>
+        <translation>邀请</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="186" />
+        <source>Repeat</source>
+        <translation>重复</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="193" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="193" />
+        <source>Book</source>
+        <translation>预订</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="207" />
+        <source>{0} (up to {1})</source>
+        <translation>{0}（最多 {1} 人）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="211" />
+        <source>There are no rooms to book yet. Ask your administrator to add some.</source>
+        <translation>还没有可预订的会议室。请联系管理员添加。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="223" />
+        <source>{0} is not a time zone.</source>
+        <translation>{0} 不是有效的时区。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="241" />
+        <source>Give the meeting a title.</source>
+        <translation>请为会议输入标题。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="254" />
+        <source>Booked</source>
+        <translation>已预订</translation>
+    </message>
+</context>
+<context>
+    <name>ChatFilesController</name>
+    <message>
+        <location filename="../../client/ui/chat_files.py" line="85" />
+        <source>Files cannot be sent in this call.</source>
+        <translation>此通话中无法发送文件。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/chat_files.py" line="133" />
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/chat_files.py" line="136" />
+        <source>You to {0} (privately)</source>
+        <translation>你对 {0}（私聊）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/chat_files.py" line="138" />
+        <source>{0} (privately)</source>
+        <translation>{0}（私聊）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/chat_files.py" line="146" />
+        <source>Files can be sent once the call's connection is up.</source>
+        <translation>通话连接建立后即可发送文件。</translation>
+    </message>
+</context>
+<context>
+    <name>CountdownBanner</name>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="248" />
+        <source>Time left in this meeting</source>
+        <translation>会议剩余时间</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="266" />
+        <source>This meeting ends in {0}:{1:02d} (the server's meeting length limit).</source>
+        <translation>本会议将在 {0}:{1:02d} 后结束（服务器的会议时长限制）。</translation>
+    </message>
+</context>
+<context>
+    <name>HostControls</name>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="115" />
+        <location filename="../../client/ui/host_controls.py" line="117" />
+        <location filename="../../client/ui/host_controls.py" line="236" />
+        <source>Raise hand</source>
+        <translation>举手</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="136" />
+        <source>Mute all</source>
+        <translation>全部静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="137" />
+        <source>Let people unmute</source>
+        <translation>允许他人取消静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="139" />
+        <source>Allow unmuting</source>
+        <translation>允许取消静音</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="140" />
+        <source>Lock</source>
+        <translation>锁定</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="142" />
+        <source>Lobby</source>
+        <translation>等候室</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="144" />
+        <source>End meeting</source>
+        <translation>结束会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="197" />
+        <source>Hands raised: {0}</source>
+        <translation>举手人数：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="201" />
+        <source>{0} asks you to unmute.</source>
+        <translation>{0} 请你取消静音。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="203" />
+        <source>{0} asks you to start your video.</source>
+        <translation>{0} 请你开启视频。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="217" />
+        <source>Choose someone in the list first.</source>
+        <translation>请先在列表中选择一个人。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="222" />
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="222" />
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="236" />
+        <source>Lower hand</source>
+        <translation>放下手</translation>
+    </message>
+</context>
+<context>
+    <name>LobbyQueue</name>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="46" />
+        <source>Waiting in the lobby</source>
+        <translation>在等候室中等待</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="48" />
+        <source>Admit</source>
+        <translation>准入</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="49" />
+        <source>Deny</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="50" />
+        <source>Admit all</source>
+        <translation>全部准入</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="68" />
+        <source> (removed earlier)</source>
+        <translation>（之前被移出）</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="74" />
+        <source>Waiting ({0})</source>
+        <translation>等待中（{0}）</translation>
+    </message>
+</context>
+<context>
+    <name>MaintenanceBanner</name>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="283" />
+        <source>Maintenance</source>
+        <translation>维护</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/host_controls.py" line="293" />
+        <source>Maintenance {0} to {1}: {2}</source>
+        <translation>维护时间 {0} 至 {1}：{2}</translation>
+    </message>
+</context>
+<context>
+    <name>MeetingInfo</name>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="60" />
+        <source>You are invited to a Parley meeting: {0}</source>
+        <translation>邀请你参加 Parley 会议：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="65" />
+        <source>When: {0}</source>
+        <translation>时间：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="67" />
+        <source>Host: {0}</source>
+        <translation>主持人：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="69" />
+        <source>Join: {0}</source>
+        <translation>加入：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="71" />
+        <source>Or open in the Parley app: {0}</source>
+        <translation>或在 Parley 应用中打开：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="157" />
+        <source>Meeting info</source>
+        <translation>会议信息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="160" />
+        <source>Title, host, link and invitation</source>
+        <translation>标题、主持人、链接和邀请</translation>
+    </message>
+</context>
+<context>
+    <name>MeetingInfoDialog</name>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="87" />
+        <location filename="../../client/ui/meeting_info.py" line="88" />
+        <source>Meeting info</source>
+        <translation>会议信息</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="93" />
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="94" />
+        <source>Host</source>
+        <translation>主持人</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="95" />
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="96" />
+        <source>Link</source>
+        <translation>链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="97" />
+        <source>App link</source>
+        <translation>应用链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="110" />
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="111" />
+        <source>Copy the https link to the clipboard</source>
+        <translation>将 https 链接复制到剪贴板</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="113" />
+        <source>Copy invitation</source>
+        <translation>复制邀请</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="114" />
+        <source>Copy a short invitation with both links</source>
+        <translation>复制包含两个链接的简短邀请</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="129" />
+        <source>Link copied.</source>
+        <translation>链接已复制。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/meeting_info.py" line="133" />
+        <source>Invitation copied.</source>
+        <translation>邀请已复制。</translation>
+    </message>
+</context>
+<context>
+    <name>MeetingsService</name>
+    <message>
+        <location filename="../../client/ui/booking.py" line="92" />
+        <source>Planned maintenance from {0} to {1}: {2}</source>
+        <translation>计划维护时间 {0} 至 {1}：{2}</translation>
+    </message>
+</context>
+<context>
+    <name>OfferDialog</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="263" />
+        <source>File offered</source>
+        <translation>收到文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="265" />
+        <source>{0} offers you {1} ({2}).</source>
+        <translation>{0} 向你发送 {1}（{2}）。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="270" />
+        <source>{0}'s encryption key: {1}. It protects the file from the server only if it matches the one {0} sees as their own; compare it by phone or in person if the file is sensitive.</source>
+        <translation>{0} 的加密密钥：{1}。只有当它与 {0} 看到的自己的密钥一致时，才能防止服务器读取文件；如果文件敏感，请通过电话或当面核对。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="272" />
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="278" />
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="279" />
+        <source>Decline</source>
+        <translation>拒绝</translation>
+    </message>
+</context>
+<context>
+    <name>RecipientBox</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="138" />
+        <location filename="../../client/ui/panels.py" line="153" />
+        <source>Everyone</source>
+        <translation>所有人</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="155" />
+        <source>{0} (privately)</source>
+        <translation>{0}（私聊）</translation>
+    </message>
+</context>
+<context>
+    <name>RecordingControls</name>
+    <message>
+        <location filename="../../client/ui/recording.py" line="55" />
+        <source>Recording indicator</source>
+        <translation>录制指示</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="59" />
+        <source>Recording notice</source>
+        <translation>录制通知</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="61" />
+        <source>Co-hosts may record</source>
+        <translation>联合主持人可录制</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="63" />
+        <source>Let co-hosts start and stop recording this meeting</source>
+        <translation>允许联合主持人开始和停止录制本会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="100" />
+        <source>The recording was saved to {0}.</source>
+        <translation>录制已保存到 {0}。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="140" />
+        <source>Recording needs the call's audio and video, which are not running.</source>
+        <translation>录制需要通话的音频和视频，但它们未在运行。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="171" />
+        <source>Stop recording</source>
+        <translation>停止录制</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="171" />
+        <source>Record</source>
+        <translation>录制</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="173" />
+        <source>Stop recording this meeting</source>
+        <translation>停止录制本会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="173" />
+        <source>Record this meeting on this computer</source>
+        <translation>在本机上录制本会议</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="180" />
+        <source>you</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="181" />
+        <source>● REC  Recorded by {0}</source>
+        <translation>● 录制中  录制者：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/recording.py" line="183" />
+        <source>This meeting is being recorded.</source>
+        <translation>本会议正在录制。</translation>
+    </message>
+</context>
+<context>
+    <name>TransferRow</name>
+    <message>
+        <location filename="../../client/ui/panels.py" line="201" />
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="202" />
+        <source>Decline</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="203" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="204" />
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="222" />
+        <source>{0} from {1}</source>
+        <translation>{0}，来自 {1}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="222" />
+        <source>{0} to {1}</source>
+        <translation>{0}，发给 {1}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="225" />
+        <source>Accept {0}</source>
+        <translation>接受 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="226" />
+        <source>Decline {0}</source>
+        <translation>拒绝 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="227" />
+        <source>Cancel the transfer of {0}</source>
+        <translation>取消 {0} 的传输</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="228" />
+        <source>Open the folder of {0}</source>
+        <translation>打开 {0} 所在的文件夹</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="229" />
+        <source>Progress of {0}</source>
+        <translation>{0} 的进度</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="231" />
+        <source>{0} of {1}</source>
+        <translation>{0} / {1}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="233" />
+        <source>{0}/s</source>
+        <translation>{0}/秒</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="235" />
+        <source>{0} left</source>
+        <translation>剩余 {0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="240" />
+        <source>Waiting for your answer.</source>
+        <translation>等待你的答复。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="240" />
+        <source>Waiting for an answer.</source>
+        <translation>等待对方答复。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="243" />
+        <source>Done.</source>
+        <translation>完成。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="244" />
+        <source>Declined.</source>
+        <translation>已拒绝。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="245" />
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/panels.py" line="246" />
+        <source>Failed.</source>
+        <translation>失败。</translation>
+    </message>
+</context>
+<context>
+    <name>UpcomingActions</name>
+    <message>
+        <location filename="../../client/ui/booking.py" line="276" />
+        <source>Book a meeting…</source>
+        <translation>预订会议…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="277" />
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="278" />
+        <source>Cancel booking</source>
+        <translation>取消预订</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="279" />
+        <source>Copy invitation</source>
+        <translation>复制邀请</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="280" />
+        <source>Save .ics…</source>
+        <translation>保存 .ics…</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="323" />
+        <source>Booked: {0}</source>
+        <translation>已预订：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="341" />
+        <source>Cancelled: {0}</source>
+        <translation>已取消：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="356" />
+        <source>Invitation copied.</source>
+        <translation>邀请已复制。</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="364" />
+        <source>Save calendar file</source>
+        <translation>保存日历文件</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="370" />
+        <source>Could not save the file: {0}</source>
+        <translation>无法保存文件：{0}</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="372" />
+        <source>Saved {0}</source>
+        <translation>已保存 {0}</translation>
     </message>
 </context>
 </TS>
