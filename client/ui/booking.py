@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.engine import events as ev
-from client.engine.meetings import MeetingDesk, booking_ics, format_local, invitation_text, local_zone_name
+from client.engine.meetings import MeetingDesk, booking_ics, invitation_text, local_zone_name
 from client.ui import tasks
+from client.ui.dates import day_and_time, time_of_day
 from client.ui.lifetime import listen
 from client.ui.people import PeoplePicker
 from client.ui.services import SessionService, error_sentence
@@ -90,7 +91,7 @@ class MeetingsService(QObject):
         if not message and windows:
             w = windows[0]
             message = self.tr("Planned maintenance from {0} to {1}: {2}").format(
-                format_local(w.starts_at), format_local(w.ends_at)[-5:], w.message
+                day_and_time(w.starts_at), time_of_day(w.ends_at), w.message
             )
         if message:
             self.session.announcement_received.emit(message)

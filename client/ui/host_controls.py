@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.engine.meetings import format_local
 from client.ui import tasks
 from client.ui.booking import MeetingsService, UpcomingActions
+from client.ui.dates import day_and_time, time_of_day
 from client.ui.models import ROLE_ID
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
@@ -291,7 +291,7 @@ class MaintenanceBanner(QLabel):
             w = windows[0]
             self.setText(
                 self.tr("Maintenance {0} to {1}: {2}").format(
-                    format_local(w.starts_at), format_local(w.ends_at)[-5:], w.message
+                    day_and_time(w.starts_at), time_of_day(w.ends_at), w.message
                 )
             )
         self.setVisible(bool(windows) or started)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.ui.dates import long_date_time
 from client.ui.resources import icon
 from shared.links import MeetingLink
 
@@ -40,8 +41,7 @@ def parley_link(link: MeetingLink) -> str:
 
 def format_when(starts_at: float) -> str:
     """A time in the language of the app (QLocale's default follows the language setting)."""
-    moment = QDateTime.fromSecsSinceEpoch(int(starts_at))
-    return QLocale().toString(moment, QLocale.FormatType.LongFormat)
+    return long_date_time(starts_at)
 
 
 @dataclass

@@ -72,8 +72,9 @@ class BarOverflow(QObject):
             item = self.layout.itemAt(index)
             widget = item.widget()
             if widget is None:
-                if item.spacerItem() is not None:
-                    width += item.spacerItem().sizeHint().width()  # type: ignore[union-attr]
+                spacer = item.spacerItem()
+                if spacer is not None:
+                    width += spacer.sizeHint().width()
                 continue
             if widget in shown:
                 width += widget.sizeHint().width() + spacing

@@ -525,6 +525,11 @@
         <source>Leave this meeting before you join another one.</source>
         <translation>请先离开本次会议，再加入其他会议。</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/main_window.py" line="123" />
+        <source>Parley now uses the language you chose.</source>
+        <translation>Parley 现在使用你选择的语言。</translation>
+    </message>
 </context>
 <context>
     <name>MediaService</name>

@@ -19,13 +19,13 @@ def language_window(make_ctx: Any, qtbot: Any, qloop: Any, request: Any) -> Iter
     from client.ui.main_window import MainWindow
 
     language = request.param
-    assert install_translator(QApplication.instance(), language) == language  # type: ignore[arg-type]
+    assert install_translator(QApplication.instance(), language) == language
     win = MainWindow(make_ctx())
     qtbot.addWidget(win)
     win.show()
     yield win
     win.prejoin.preview.stop()
-    install_translator(QApplication.instance(), "en")  # type: ignore[arg-type]
+    install_translator(QApplication.instance(), "en")
 
 
 def cut_texts(root: QWidget) -> list[str]:
