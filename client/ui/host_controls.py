@@ -166,7 +166,16 @@ class HostControls(QWidget):
         service.asked.connect(self._asked)
         for signal in (session.participant_joined, session.participant_updated, session.meeting_joined):
             signal.connect(lambda *_: self.refresh_role())
+        self.view.selectionModel().currentChanged.connect(lambda *_: self.enable_person_buttons())
+        self.view.model().modelReset.connect(self.enable_person_buttons)
+        self.view.model().rowsRemoved.connect(self.enable_person_buttons)
         self.refresh_role()
+
+    def enable_person_buttons(self) -> None:
+        """Actions on a person only once someone is chosen in the list."""
+        chosen = self.selected_participant() is not None
+        for button in self.person_buttons.values():
+            button.setEnabled(chosen)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -181,6 +190,7 @@ class HostControls(QWidget):
         for action in ("make_cohost", "make_participant", "make_host"):
             self.person_buttons[action].setVisible(role == "host")
         self.end_button.setVisible(role == "host")
+        self.enable_person_buttons()
 
     def show_state(self, state: m.MeetingState) -> None:
         self.lock_button.setChecked(state.locked)

@@ -37,6 +37,11 @@ class ParticipantsPanel(QWidget):
         layout.addWidget(self.heading)
         self.view = QListView()
         self.view.setModel(model)
+        # Long names and marks wrap onto a second line instead of being cut or scrolled sideways.
+        self.view.setWordWrap(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
         accessible(self.view, self.tr("Participants"))
         layout.addWidget(self.view, 1)
         self.model = model

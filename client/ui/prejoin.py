@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -50,6 +50,17 @@ def fill_devices(combo: QComboBox, devices: list[object], synthetic: str | None,
         combo.addItem(synthetic, SYNTHETIC)
     combo.addItem(none_text, NONE)
     index = combo.findData(chosen) if chosen else -1
+    combo.setCurrentIndex(index if index >= 0 else 0)
+
+
+def fill_speakers(combo: QComboBox, devices: list[object], chosen: str) -> None:
+    """The same list in Settings and on pre-join: System default (""), the devices, No speaker."""
+    combo.clear()
+    combo.addItem(QCoreApplication.translate("Devices", "System default"), "")
+    for device in devices:
+        combo.addItem(device_label(device), device_id(device))
+    combo.addItem(QCoreApplication.translate("Devices", "No speaker"), NONE)
+    index = combo.findData(chosen) if chosen else 0
     combo.setCurrentIndex(index if index >= 0 else 0)
 
 
@@ -188,7 +199,7 @@ class PreJoinView(QWidget):
             self.tr("No microphone"),
             settings.microphone_device,
         )
-        fill_devices(self.speaker_combo, devices["speakers"], None, self.tr("No speaker"), settings.speaker_device)
+        fill_speakers(self.speaker_combo, devices["speakers"], settings.speaker_device)
         for combo in (self.camera_combo, self.mic_combo):
             combo.blockSignals(False)
         if not devices["cameras"]:
@@ -227,7 +238,9 @@ class PreJoinView(QWidget):
         self.preview.start_microphone(self.mic_combo.currentData() or NONE, processing)
 
     def _play_test_sound(self) -> None:
-        self.preview.play_test_sound(self.speaker_combo.currentData() or "")
+        device = self.speaker_combo.currentData() or ""
+        if device != NONE:
+            self.preview.play_test_sound(device)
 
     def options(self) -> JoinOptions:
         camera = self.camera_combo.currentData() or NONE

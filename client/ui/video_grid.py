@@ -219,6 +219,9 @@ class VideoGrid(QWidget):
         super().__init__(parent)
         self.tiles: dict[tuple[str, str], VideoTile] = {}
         self.order: list[tuple[str, str]] = []
+        # Where each tile came first (by seat, and by name for a new seat after a reconnect), so
+        # tiles taken down and put up again by a reconnect come back in the same places.
+        self._ranks: dict[tuple[str, str], int] = {}
         self.setObjectName("videoGrid")
         self.setMinimumSize(320, 200)
         self.tile_resized: Callable[[VideoTile, int, int], None] | None = None
@@ -231,10 +234,19 @@ class VideoGrid(QWidget):
         tile = VideoTile(participant_id, source, name, self)
         tile.size_changed = self._tile_resized
         self.tiles[key] = tile
-        self.order.append(key)
+        rank = self._rank(key, (f"name:{name}", source))
+        later = [i for i, k in enumerate(self.order) if self._ranks.get(k, 0) > rank]
+        self.order.insert(later[0] if later else len(self.order), key)
         tile.show()
         self.relayout()
         return tile
+
+    def _rank(self, key: tuple[str, str], by_name: tuple[str, str]) -> int:
+        rank = self._ranks.get(key, self._ranks.get(by_name))
+        if rank is None:
+            rank = len(self._ranks)
+        self._ranks[key] = self._ranks[by_name] = rank
+        return rank
 
     def remove_tile(self, participant_id: str, source: str) -> None:
         tile = self.tiles.pop((participant_id, source), None)

@@ -2166,4 +2166,17 @@
         <translation>已保存 {0}</translation>
     </message>
 </context>
+<context>
+    <name>Devices</name>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="59" />
+        <source>System default</source>
+        <translation>系统默认</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/prejoin.py" line="62" />
+        <source>No speaker</source>
+        <translation>无扬声器</translation>
+    </message>
+</context>
 </TS>
