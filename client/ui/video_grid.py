@@ -19,6 +19,7 @@ TILE_BG = QColor("#1d2330")
 AVATAR_BG = QColor("#3b4a6b")
 SPEAKING = QColor("#3ddc84")
 LABEL_BG = QColor(0, 0, 0, 170)
+FOCUS = QColor("#ffd24a")
 GAP = 6
 
 
@@ -43,6 +44,7 @@ class VideoTile(QWidget):
         self.size_changed: Callable[[VideoTile, int, int], None] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # tiles are reached with Tab, named for readers
         self._update_accessibility()
 
     @property
@@ -144,6 +146,10 @@ class VideoTile(QWidget):
             painter.fillRect(rect, QColor(0, 0, 0, 120))
         elif self.stalled and not (self.camera_muted and self.source == "camera"):
             self._paint_paused(painter, rect)
+        if self.hasFocus():  # reached with Tab: the same yellow ring as every other control
+            painter.setPen(QPen(FOCUS, 3, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect.adjusted(6, 6, -7, -7))
         painter.end()
 
     def paused_text(self) -> str:
