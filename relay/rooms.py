@@ -401,14 +401,15 @@ class Rooms:
             for b in bookings:
                 room = await s.get(Room, b.room_id)
                 host = await s.get(User, b.host_user_id)
-                invitees = list(
-                    await s.scalars(
-                        select(User.username)
+                invited = list(
+                    await s.execute(
+                        select(User.username, User.email)
                         .join(BookingInvitee, BookingInvitee.user_id == User.id)
                         .where(BookingInvitee.booking_id == b.id)
                         .order_by(User.username)
                     )
                 )
+                invitees = [str(name) for name, _email in invited]
                 occurrences = [
                     [o.starts_at, o.ends_at]
                     for o in await s.scalars(
@@ -434,6 +435,8 @@ class Rooms:
                         weekly_count=b.weekly_count,
                         invitees=invitees,
                         occurrences=occurrences,
+                        invitee_emails={str(name): str(email) for name, email in invited if email},
+                        host_email=host.email if host and host.email else "",
                     )
                 )
             return out

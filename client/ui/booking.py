@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QDateTime, QObject, Qt, Signal
+from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, QTimeZone, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -155,11 +155,11 @@ class BookingDialog(QDialog):
         self.title_edit.setAccessibleName(self.tr("Title"))
         self.title_edit.setPlaceholderText(self.tr("What is the meeting about?"))
         self.timezone = QComboBox()
-        self.timezone.setEditable(True)
+        self.timezone.setEditable(True)  # type to find a zone; the list says names, not "Etc/UTC"
         self.timezone.setAccessibleName(self.tr("Time zone"))
         local = booking.timezone if booking else local_zone_name()
-        self.timezone.addItems([local, *sorted(z for z in available_timezones() if z != local)])
-        tz = self.timezone.currentText()
+        fill_zones(self.timezone, local)
+        tz = local
         start = booking.starts_at if booking else _next_half_hour(now)
         end = booking.ends_at if booking else start + 1800
         self.start = QDateTimeEdit(_qdatetime(start, tz))
@@ -175,7 +175,8 @@ class BookingDialog(QDialog):
         self.weekly.setRange(1, 52)
         self.weekly.setValue(booking.weekly_count if booking else 1)
         self.weekly.setAccessibleName(self.tr("Occurrences"))
-        self.weekly.setSuffix(self.tr(" time(s), weekly"))
+        self.weekly.setSpecialValueText(self.tr("Does not repeat"))  # shown for 1
+        self.weekly.setSuffix(self.tr(" meetings, one a week"))  # 2 and more: always plural
         form.addRow(self.tr("Room"), self.room)
         form.addRow(self.tr("Title"), self.title_edit)
         form.addRow(self.tr("Start"), self.start)
@@ -216,12 +217,28 @@ class BookingDialog(QDialog):
         self.error_label.show()
         self.save_button.setEnabled(True)
 
-    def values(self) -> dict[str, Any]:
-        tz = self.timezone.currentText().strip() or "UTC"
+    def zone(self) -> str:
+        """The zone id of the chosen (or typed) time zone."""
+        text = self.timezone.currentText().strip()
+        index = self.timezone.findText(text)
+        return str(self.timezone.itemData(index)) if index >= 0 else (text or "UTC")
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the fields, all at once."""
+        out = []
+        if not self.title_edit.text().strip():
+            out.append(self.tr("Give the meeting a title."))
+        tz = self.zone()
         try:
             ZoneInfo(tz)
         except Exception:
-            raise ValueError(self.tr("{0} is not a time zone.").format(tz)) from None
+            out.append(self.tr("{0} is not a time zone.").format(tz))
+        if self.end.dateTime() <= self.start.dateTime():
+            out.append(self.tr("The meeting must end after it starts."))
+        return out
+
+    def values(self) -> dict[str, Any]:
+        tz = self.zone()
         return {
             "room": self.room.currentData() or self.room.currentText(),
             "title": self.title_edit.text().strip(),
@@ -233,14 +250,11 @@ class BookingDialog(QDialog):
         }
 
     def submit(self) -> None:
-        try:
-            values = self.values()
-        except ValueError as exc:
-            self._failed(str(exc))
+        problems = self.problems()
+        if problems:
+            self._failed("\n".join(problems))
             return
-        if not values["title"]:
-            self._failed(self.tr("Give the meeting a title."))
-            return
+        values = self.values()
         self.save_button.setEnabled(False)
         desk = self.service.require()
         if self.booking is None:
@@ -255,6 +269,39 @@ class BookingDialog(QDialog):
             QMessageBox.information(self, self.tr("Booked"), "\n\n".join(reply.warnings))
         tasks.start(self.service.refresh(), on_error=lambda exc: None)
         self.accept()
+
+
+def zone_label(zone_id: str) -> str:
+    """A readable name: "Berlin — Central European Time (UTC+01:00)", "UTC" for Etc/UTC."""
+    if zone_id in ("UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu"):
+        return "UTC"
+    zone = QTimeZone(zone_id.encode())
+    if not zone.isValid():
+        return zone_id
+    now = QDateTime.currentDateTime()
+    offset = zone.offsetFromUtc(now)
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    city = zone_id.rsplit("/", 1)[-1].replace("_", " ")
+    name = zone.displayName(now, QTimeZone.NameType.LongName, QLocale())
+    if not name or name.startswith(("UTC", "GMT")):
+        return f"{city} (UTC{sign}{hours:02d}:{minutes:02d})"
+    return f"{city} — {name} (UTC{sign}{hours:02d}:{minutes:02d})"
+
+
+def fill_zones(combo: QComboBox, current: str) -> None:
+    """Every zone by its readable name (the zone id is the item's data), ``current`` first."""
+    zones = sorted(z for z in available_timezones() if z != current and not z.startswith(("Etc/", "SystemV/")))
+    combo.clear()
+    seen = set()
+    for zone_id in [current, "UTC", *zones]:
+        label = zone_label(zone_id)
+        if label in seen:
+            continue
+        seen.add(label)
+        combo.addItem(label, zone_id)
+        combo.setItemData(combo.count() - 1, zone_id, Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(0)
 
 
 def _next_half_hour(now: float | None) -> float:

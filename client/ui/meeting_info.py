@@ -30,8 +30,7 @@ from shared.links import MeetingLink
 
 def https_link(link: MeetingLink) -> str:
     """The same meeting as an https link, which mail and chat programs make clickable."""
-    host = f"[{link.host}]" if ":" in link.host else link.host
-    return f"https://{host}:{link.port}/m/{link.meeting_id}"
+    return link.https
 
 
 def parley_link(link: MeetingLink) -> str:

@@ -1617,6 +1617,21 @@
         <source>Booked</source>
         <translation>已预订</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="178" />
+        <source>Does not repeat</source>
+        <translation>不重复</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="179" />
+        <source> meetings, one a week</source>
+        <translation> 次会议，每周一次</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="237" />
+        <source>The meeting must end after it starts.</source>
+        <translation>会议的结束时间必须晚于开始时间。</translation>
+    </message>
 </context>
 <context>
     <name>ChatFilesController</name>

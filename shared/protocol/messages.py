@@ -401,6 +401,10 @@ class BookingInfo(msgspec.Struct):
     weekly_count: int = 1
     invitees: list[str] = msgspec.field(default_factory=list)
     occurrences: list[list[float]] = msgspec.field(default_factory=list)
+    # E-mail addresses the accounts have (user name -> address; absent when unknown), for the
+    # calendar file's attendees and organizer.
+    invitee_emails: dict[str, str] = msgspec.field(default_factory=dict)
+    host_email: str = ""
 
 
 class MaintenanceInfo(msgspec.Struct):

@@ -87,6 +87,17 @@ async def test_book_list_edit_cancel(world: World) -> None:
     await world.rooms.book(world.bob, draft())
 
 
+async def test_booking_carries_the_e_mail_addresses_accounts_have(world: World) -> None:
+    async with world.rooms.db.sessions() as s, s.begin():
+        for user, email in ((world.alice, "alice@example.com"), (world.bob, "bob@example.com")):
+            row = await s.get(User, user.id)
+            assert row is not None
+            row.email = email
+    booked = await world.rooms.book(world.alice, draft(invitees=["bob", "carol"]))
+    assert booked.host_email == "alice@example.com"
+    assert booked.invitee_emails == {"bob": "bob@example.com"}  # carol's account has none
+
+
 async def test_overlap_is_refused_with_the_conflicting_slot_named(world: World) -> None:
     await world.rooms.book(world.alice, draft(2, 1, title="Board"))
     with pytest.raises(Conflict) as info:
