@@ -205,12 +205,12 @@ class BookingDialog(QDialog):
 
     def _rooms(self, rooms: list[m.RoomInfo]) -> None:
         self.room.clear()
+        # Anyone can just schedule a meeting; a room is only needed to reserve one.
+        self.room.addItem(self.tr("No room (just the meeting)"), "")
         for room in rooms:
             self.room.addItem(self.tr("{0} (up to {1})").format(room.name, room.capacity), room.room_id)
-        if self.booking is not None:
+        if self.booking is not None and self.booking.room_name:
             self.room.setCurrentIndex(max(0, self.room.findData(self.booking.room_id)))
-        if not rooms:
-            self._failed(self.tr("There are no rooms to book yet. Ask your administrator to add some."))
 
     def _failed(self, error: BaseException | str) -> None:
         self.error_label.setText(error if isinstance(error, str) else error_sentence(error))
@@ -240,7 +240,7 @@ class BookingDialog(QDialog):
     def values(self) -> dict[str, Any]:
         tz = self.zone()
         return {
-            "room": self.room.currentData() or self.room.currentText(),
+            "room": str(self.room.currentData() or ""),
             "title": self.title_edit.text().strip(),
             "starts_at": _timestamp(self.start.dateTime(), tz),
             "ends_at": _timestamp(self.end.dateTime(), tz),

@@ -1632,6 +1632,11 @@
         <source>The meeting must end after it starts.</source>
         <translation>会议的结束时间必须晚于开始时间。</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="209" />
+        <source>No room (just the meeting)</source>
+        <translation>不用会议室（仅会议）</translation>
+    </message>
 </context>
 <context>
     <name>ChatFilesController</name>

@@ -446,8 +446,9 @@ class ListRooms(_Msg, tag="room.list"):
 
 
 class BookRoom(_Msg, tag="booking.create"):
-    """Book a room. ``room`` is a room name or id; times are UTC seconds; ``timezone`` an IANA
-    zone (for display and calendar files); ``invitees`` are user names."""
+    """Book a room. ``room`` is a room name or id, or "" for a meeting without a room; times are
+    UTC seconds; ``timezone`` an IANA zone (for display and calendar files); ``invitees`` are user
+    names. A booking without a room has ``room_name`` "" in `BookingInfo`."""
 
     id: int
     room: str

@@ -3,14 +3,16 @@ repeat count in words, time zones by name, and a date picker whose weekday heade
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTableView
 from test_booking import open_booking_dialog
 from ui_helpers import sign_in
 
+from shared.links import parse_link
 from tests.relay.test_hosting_live import add_room
 
 
@@ -57,3 +59,21 @@ def test_booking_form_says_everything_at_once_in_plain_words(window: Any, relay:
     assert light < image.width() * image.height() * 0.5, "the weekday header is light on light"
     calendar.hide()
     drive.call(dialog.reject)
+
+
+def test_a_meeting_is_scheduled_without_any_room(window: Any, relay: Any, drive: Any, qtbot: Any) -> None:
+    sign_in(window, relay, drive)
+    dialog = open_booking_dialog(window, drive, qtbot)
+    assert dialog.room.itemText(0) == "No room (just the meeting)" and dialog.room.currentIndex() == 0
+    dialog.title_edit.setText("Coffee chat")
+    start = QDateTime.fromSecsSinceEpoch((int(time.time() // 3600) + 50) * 3600)
+    dialog.start.setDateTime(start)
+    dialog.end.setDateTime(start.addSecs(1800))
+    drive.call(lambda: qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton))
+    drive.until(lambda: window.home.upcoming.count() == 1, what="the booking in the upcoming list")
+    (booking,) = window.meeting_ui.service.bookings.values()
+    assert booking.title == "Coffee chat" and booking.room_name == ""
+    assert not dialog.error_label.isVisible()
+    window.home.upcoming.list.setCurrentRow(0)
+    text = drive.call(window.meeting_ui.upcoming_actions.copy_invitation)
+    assert "Room:" not in text and parse_link(booking.link).https in text
