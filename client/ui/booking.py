@@ -34,7 +34,7 @@ from client.engine.meetings import MeetingDesk, booking_ics, invitation_text, lo
 from client.ui import tasks
 from client.ui.dates import day_and_time, time_of_day
 from client.ui.lifetime import listen
-from client.ui.people import PeoplePicker
+from client.ui.people import Invitees, PeoplePicker
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
 
@@ -168,9 +168,7 @@ class BookingDialog(QDialog):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setAccessibleName(name)
-        self.invitees = QLineEdit(", ".join(booking.invitees) if booking else "")
-        self.invitees.setAccessibleName(self.tr("Invitees"))
-        self.invitees.setPlaceholderText(self.tr("user names, separated by commas"))
+        self.invitees = Invitees(list(booking.invitees) if booking else [])  # people, by name
         self.weekly = QSpinBox()
         self.weekly.setRange(1, 52)
         self.weekly.setValue(booking.weekly_count if booking else 1)
@@ -182,9 +180,15 @@ class BookingDialog(QDialog):
         form.addRow(self.tr("Start"), self.start)
         form.addRow(self.tr("End"), self.end)
         form.addRow(self.tr("Time zone"), self.timezone)
-        form.addRow(self.tr("Invite"), self.invitees)
         self.people = PeoplePicker(lambda query: service.require().find_people(query), self.invitees)
-        form.addRow("", self.people)
+        form.addRow(self.tr("Invite"), self.people)
+        invited = QHBoxLayout()
+        invited.addWidget(self.invitees, 1)
+        self.remove_invitee = QPushButton(self.tr("Remove"))
+        self.remove_invitee.setToolTip(self.tr("Remove the chosen person from the invitees (Delete)"))
+        self.remove_invitee.clicked.connect(self.invitees.remove_current)
+        invited.addWidget(self.remove_invitee, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow(self.tr("Invitees"), invited)
         form.addRow(self.tr("Repeat"), self.weekly)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
@@ -245,7 +249,7 @@ class BookingDialog(QDialog):
             "starts_at": _timestamp(self.start.dateTime(), tz),
             "ends_at": _timestamp(self.end.dateTime(), tz),
             "timezone": tz,
-            "invitees": [n.strip() for n in self.invitees.text().replace(";", ",").split(",") if n.strip()],
+            "invitees": self.invitees.names(),
             "weekly_count": self.weekly.value(),
         }
 

@@ -1637,6 +1637,16 @@
         <source>No room (just the meeting)</source>
         <translation>不用会议室（仅会议）</translation>
     </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="187" />
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../../client/ui/booking.py" line="188" />
+        <source>Remove the chosen person from the invitees (Delete)</source>
+        <translation>从受邀者中移除所选人员（Delete 键）</translation>
+    </message>
 </context>
 <context>
     <name>ChatFilesController</name>
@@ -2197,6 +2207,14 @@
         <location filename="../../client/ui/prejoin.py" line="62" />
         <source>No speaker</source>
         <translation>无扬声器</translation>
+    </message>
+</context>
+<context>
+    <name>Invitees</name>
+    <message>
+        <location filename="../../client/ui/people.py" line="31" />
+        <source>Invited people</source>
+        <translation>受邀人员</translation>
     </message>
 </context>
 </TS>

@@ -77,3 +77,22 @@ def test_a_meeting_is_scheduled_without_any_room(window: Any, relay: Any, drive:
     window.home.upcoming.list.setCurrentRow(0)
     text = drive.call(window.meeting_ui.upcoming_actions.copy_invitation)
     assert "Room:" not in text and parse_link(booking.link).https in text
+
+
+def test_invitees_are_chosen_as_people_by_name(window: Any, relay: Any, drive: Any, qtbot: Any) -> None:
+    sign_in(window, relay, drive)
+    stem = relay.add_user().replace("_", "")[-6:]
+    colleague = relay.add_user(display=f"Zora {stem} Quill")
+    dialog = open_booking_dialog(window, drive, qtbot)
+    picker = dialog.people
+    picker.query.setText(f"zora {stem}")
+    drive.call(picker.search_now)
+    drive.until(lambda: picker.results.count() == 1, what="the colleague found by name")
+    drive.call(lambda: qtbot.keyClick(picker.query, Qt.Key.Key_Return))  # Enter takes the first
+    invited = dialog.invitees
+    assert [invited.item(i).text() for i in range(invited.count())] == [f"Zora {stem} Quill"]  # shown by name
+    assert dialog.values()["invitees"] == [colleague]  # sent as the account
+    invited.setCurrentRow(0)
+    drive.call(lambda: qtbot.keyClick(invited, Qt.Key.Key_Delete))
+    assert invited.count() == 0
+    drive.call(dialog.reject)
