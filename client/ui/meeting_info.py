@@ -85,6 +85,7 @@ class MeetingInfoDialog(QDialog):
         self.setObjectName("meetingInfo")
         self.setWindowTitle(self.tr("Meeting info"))
         self.setAccessibleName(self.tr("Meeting info"))
+        self.setMinimumWidth(560)  # the links on one line each
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.fields: dict[str, QLabel] = {}
