@@ -65,6 +65,8 @@ def show_call(window: Any, drive: Any, width: int, height: int, panel: str | Non
 def test_labels_fit_at_1024x640_and_with_a_panel_open(language_window: Any, drive: Any) -> None:
     window = language_window
     window.meeting_ui.controls.host_box.show()  # as a host sees the participants panel
+    window.call.recording.button.show()  # and the host's control bar: Record, Co-hosts may record
+    window.call.recording.cohosts.show()
     for width, height, panel in ((1024, 640, None), (1024, 640, "participants"), (1280, 800, "chat")):
         show_call(window, drive, width, height, panel)
         assert window.width() == width
