@@ -21,13 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from client.engine.media.audio_processing import choice_from_settings
+from client.ui import tasks
 from client.ui.context import AppContext
+from client.ui.error_text import error_sentence
 from client.ui.media import device_id, device_label, list_devices
 from client.ui.meeting_info import https_link, parley_link
 from client.ui.preview import NONE, SYNTHETIC, DevicePreview
 from client.ui.resources import icon
 from client.ui.signin import accessible
 from client.ui.video_grid import VideoTile
+from shared.errors import NotFound
 from shared.links import MeetingLink
 
 
@@ -177,6 +180,19 @@ class PreJoinView(QWidget):
         title = title or self.title_for(link)
         self.link, self.meeting_title = link, title
         self.title.setText(title or self.tr("Ready to join?"))
+        if not title:  # a link alone: ask the server for the meeting's title
+
+            def titled(info: object) -> None:
+                found = str(getattr(info, "title", "") or "")
+                if found and self.link == link and not self.meeting_title:
+                    self.meeting_title = found
+                    self.title.setText(found)
+
+            def unknown(exc: BaseException) -> None:
+                if isinstance(exc, NotFound) and self.link == link:  # ended, or a wrong link: say so now
+                    self.report_problem("meeting", error_sentence(exc))
+
+            tasks.start(self.ctx.session.describe(link), on_done=titled, on_error=unknown)
         self.link_label.setText(https_link(link))
         self.link_label.setToolTip(parley_link(link))
         self._problems.clear()

@@ -902,6 +902,21 @@ class PeopleFound(_Msg, tag="people.found"):
     note: str = ""
 
 
+class DescribeMeeting(_Msg, tag="meeting.describe"):
+    """The title and host of a meeting, for the pre-join screen of someone who has its link (it
+    is shown to anyone who may join it anyway). NotFound when it does not exist or has ended."""
+
+    id: int
+    meeting_id: str
+
+
+class MeetingDescribed(_Msg, tag="meeting.described"):
+    """Answer to ``meeting.describe``."""
+
+    id: int
+    meeting: MeetingInfo
+
+
 Request = (
     Hello
     | Login
@@ -940,6 +955,7 @@ Request = (
     | AllowCohostRecording
     | ReofferFile
     | SearchPeople
+    | DescribeMeeting
 )
 Reply = (
     HelloOk
@@ -961,6 +977,7 @@ Reply = (
     | FileKeys
     | RecordingStatus
     | PeopleFound
+    | MeetingDescribed
 )
 Event = (
     ParticipantJoined

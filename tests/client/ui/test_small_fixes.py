@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QCheckBox
 from test_settings_walkthrough import open_dialog
+from ui_helpers import sign_in
 
 from client.engine.files import default_downloads_dir
 from client.engine.recording import default_recordings_dir
@@ -115,3 +116,16 @@ def test_grid_order_and_files_recipient_survive_a_reconnect(window: Any, drive: 
     files_to.set_people([("p3", "Cy"), ("p9", "Bob"), ("p1", "Ann")])
     assert [call.grid.tiles[k].name for k in call.grid.order] == before
     assert files_to.recipient() == "p9"
+
+
+def test_pre_join_of_a_link_shows_the_meeting_title(window: Any, relay: Any, drive: Any) -> None:
+    me = sign_in(window, relay, drive)
+    meeting_id = relay.create_meeting(me, "Weekly sync")
+    window.open_link(window.ctx.session.link_to(meeting_id))
+    drive.until(lambda: window.prejoin.title.text() == "Weekly sync", what="the title from the server")
+    assert window.prejoin.options().title == "Weekly sync"
+    window.show_view(window.home)
+    window.open_link(window.ctx.session.link_to("noSuchMeeting1"))
+    drive.until(lambda: "no such meeting" in window.prejoin.problems.text(), what="the unknown meeting said")
+    assert window.prejoin.title.text() == "Ready to join?"
+    window.prejoin.preview.stop()
