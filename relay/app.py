@@ -175,6 +175,7 @@ class Relay:
                 route(m.RevokeSession, self.sessions.revoke),
                 route(m.CreateMeeting, self.hosting.hosts_only(self.joins.create)),
                 route(m.JoinMeeting, self.joins.join),
+                route(m.DescribeMeeting, self.joins.describe),
                 route(m.LeaveMeeting, self.seating.leave),
                 route(m.EndMeeting, self.seating.end),
                 route(m.HostAction, self.host_actions.act),

@@ -132,6 +132,12 @@ class JoinService:
         self.lifecycle.check_accepting()
         return m.MeetingCreated(id=req.id, meeting=await self.meetings.create(user_of(peer), req.title))
 
+    async def describe(self, peer: Peer, req: m.DescribeMeeting) -> m.Reply:
+        """``meeting.describe``: title and host for the pre-join screen (NotFound when ended)."""
+        user_of(peer)
+        ctl = await self.stored.load(req.meeting_id)
+        return m.MeetingDescribed(id=req.id, meeting=self.meetings.info(req.meeting_id, ctl.title, ctl.host_now))
+
     async def join(self, peer: Peer, req: m.JoinMeeting) -> m.Reply:
         """``meeting.join``: a seat (`MeetingJoined`) or a place in the lobby (`LobbyWaiting`)."""
         user = user_of(peer)

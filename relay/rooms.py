@@ -97,7 +97,8 @@ class Rooms:
 
     async def list_rooms(self) -> list[Room]:
         async with self.db.sessions() as s:
-            return list(await s.scalars(select(Room).where(Room.removed_at.is_(None)).order_by(Room.name)))
+            rooms = select(Room).where(Room.removed_at.is_(None), Room.owner_user_id.is_(None))  # not personal
+            return list(await s.scalars(rooms.order_by(Room.name)))
 
     async def remove_room(self, name: str, *, force: bool = False, actor: str = "admin") -> int:
         """Remove a room; with upcoming bookings only when ``force`` (which cancels them). Returns
@@ -127,10 +128,21 @@ class Rooms:
             )
         return len(upcoming)
 
-    async def _room(self, s: AsyncSession, name_or_id: str) -> Room:
+    async def _room(self, s: AsyncSession, name_or_id: str, user: User | None = None) -> Room:
+        """A room by name or id; "" is ``user``'s personal room (a meeting without a room, made
+        on first use, never listed or booked by others, with no slot of its own to clash)."""
         key = (name_or_id or "").strip()[:MAX_ROOM_NAME]
+        if not key and user is not None:
+            room = await s.scalar(select(Room).where(Room.owner_user_id == user.id))
+            if room is None:
+                capacity, now = self.config.limits.participants_per_meeting, self.clock()
+                room = Room(id=secrets.token_hex(8), name=f"~{user.id}"[:MAX_ROOM_NAME], capacity=capacity)
+                room.owner_user_id, room.created_at, room.description, room.booking_seq = user.id, now, "", 0
+                s.add(room)
+                await s.flush()
+            return room
         room = await s.scalar(select(Room).where(or_(Room.name == key, Room.id == key), Room.removed_at.is_(None)))
-        if room is None:
+        if room is None or (room.owner_user_id is not None and (user is None or room.owner_user_id != user.id)):
             raise NotFound(f"There is no room called {key!r}.", detail={"room": key})
         return room
 
@@ -181,6 +193,8 @@ class Rooms:
     async def _check_slot(
         self, s: AsyncSession, room: Room, slots: list[tuple[float, float]], tz: str, ignore: str | None
     ) -> None:
+        if room.owner_user_id is not None:
+            return  # a meeting without a room: only rooms are kept free of overlaps
         for start, end in slots:
             query = (
                 select(BookingOccurrence, Booking)
@@ -231,7 +245,7 @@ class Rooms:
         now = self.clock()
         slots = weekly_occurrences(draft.starts_at, draft.ends_at, draft.weekly_count, draft.timezone)
         async with self.db.sessions() as s, s.begin():
-            room = await self._room(s, draft.room)
+            room = await self._room(s, draft.room, host)
             await self._lock_room(s, room)
             invitees = await self._invitees(s, draft.invitees, host)
             if len(invitees) + 1 > room.capacity:
@@ -320,7 +334,7 @@ class Rooms:
                 weekly_count=changes.weekly_count if changes.weekly_count is not None else booking.weekly_count,
             )
             self._validate(draft)
-            room = await self._room(s, draft.room)
+            room = await self._room(s, draft.room, user)
             await self._lock_room(s, room)
             invitees = await self._invitees(s, draft.invitees, user)
             if len(invitees) + 1 > room.capacity:
@@ -401,14 +415,15 @@ class Rooms:
             for b in bookings:
                 room = await s.get(Room, b.room_id)
                 host = await s.get(User, b.host_user_id)
-                invitees = list(
-                    await s.scalars(
-                        select(User.username)
+                invited = list(
+                    await s.execute(
+                        select(User.username, User.email)
                         .join(BookingInvitee, BookingInvitee.user_id == User.id)
                         .where(BookingInvitee.booking_id == b.id)
                         .order_by(User.username)
                     )
                 )
+                invitees = [str(name) for name, _email in invited]
                 occurrences = [
                     [o.starts_at, o.ends_at]
                     for o in await s.scalars(
@@ -421,7 +436,7 @@ class Rooms:
                     m.BookingInfo(
                         booking_id=b.id,
                         room_id=b.room_id,
-                        room_name=room.name if room else "?",
+                        room_name=(room.name if room.owner_user_id is None else "") if room else "?",
                         title=b.title,
                         starts_at=b.starts_at,
                         ends_at=b.ends_at,
@@ -434,6 +449,8 @@ class Rooms:
                         weekly_count=b.weekly_count,
                         invitees=invitees,
                         occurrences=occurrences,
+                        invitee_emails={str(name): str(email) for name, email in invited if email},
+                        host_email=host.email if host and host.email else "",
                     )
                 )
             return out

@@ -30,6 +30,13 @@ class MeetingLink:
     def server(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def https(self) -> str:
+        """The same meeting as an https link, which mail, chat and calendar programs make clickable
+        (``parse_link`` takes it back)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self.port}/m/{self.meeting_id}"
+
 
 def parse_link(text: str) -> MeetingLink:
     """Parse a meeting link; raises BadLink with a sentence for anything else."""

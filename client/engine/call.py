@@ -215,6 +215,12 @@ class ParleyClient:
         assert isinstance(reply, m.MeetingCreated)
         return reply.meeting
 
+    async def describe_meeting(self, meeting_id: str) -> m.MeetingInfo:
+        """Title and host of a meeting before joining it."""
+        reply = await self.request(m.DescribeMeeting(id=0, meeting_id=meeting_id))
+        assert isinstance(reply, m.MeetingDescribed)
+        return reply.meeting
+
     def link_to(self, meeting_id: str) -> MeetingLink:
         """The link to ``meeting_id`` on this client's relay."""
         return MeetingLink(self.host, self.port, meeting_id)

@@ -50,6 +50,11 @@ RESUME_WAIT = 45.0
 CHANNEL_WAIT = 30.0  # how long an accepted file waits for our data channel to open
 
 
+def default_downloads_dir() -> Path:
+    """Where accepted files go when the settings name no folder."""
+    return Path.home() / "Downloads"
+
+
 class FileService:
     """Sends and receives files in the current meeting.
 
@@ -275,7 +280,7 @@ class FileService:
         if transfer is None or transfer.state != "offered":
             raise NotFound("This file is no longer on offer.")
         machine = transfer.machine
-        target = Path(folder or self.download_dir or Path.home() / "Downloads")
+        target = Path(folder or self.download_dir or default_downloads_dir())
         try:
             free = disk.free_space(target)
         except OSError as exc:

@@ -18,6 +18,7 @@ import icalendar
 from client.engine import events as ev
 from client.engine.call import ParleyClient
 from shared.errors import BadRequest
+from shared.links import BadLink, parse_link
 from shared.protocol import messages as m
 
 
@@ -214,12 +215,17 @@ def booking_ics(booking: m.BookingInfo, *, now: float | None = None) -> bytes:
     event.add("dtend", datetime.fromtimestamp(booking.ends_at, tz))
     if booking.weekly_count > 1:
         event.add("rrule", {"freq": "weekly", "count": booking.weekly_count})
-    event.add("location", f"{booking.room_name} (Parley)")
-    event.add("url", booking.link)
+    event.add("location", f"{booking.room_name} (Parley)" if booking.room_name else "Parley")
+    event.add("url", web_link(booking.link))  # https: calendar programs make it clickable
     event.add("description", invitation_text(booking))
-    event.add("organizer", f"urn:parley:user:{booking.host_username}", parameters={"cn": booking.host_display_name})
+    # People are named by their e-mail address when their account has one, else left out: a
+    # made-up address would be a person nobody's calendar can reach.
+    if booking.host_email:
+        event.add("organizer", f"mailto:{booking.host_email}", parameters={"cn": booking.host_display_name})
     for name in booking.invitees:
-        event.add("attendee", f"urn:parley:user:{name}", parameters={"cn": name, "role": "REQ-PARTICIPANT"})
+        email = booking.invitee_emails.get(name, "")
+        if email:
+            event.add("attendee", f"mailto:{email}", parameters={"cn": name, "role": "REQ-PARTICIPANT"})
     cal.add_component(event)
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
@@ -241,5 +247,20 @@ def invitation_text(booking: m.BookingInfo, tz: str | None = None) -> str:
     if booking.weekly_count > 1:
         last = start + timedelta(weeks=booking.weekly_count - 1)
         lines.append(f"Repeats weekly, {booking.weekly_count} times, until {last:%d %B %Y}.")
-    lines += [f"Room: {booking.room_name}", f"Join: {booking.link}"]
+    if booking.room_name:
+        lines.append(f"Room: {booking.room_name}")
+    web = web_link(booking.link)
+    if web != booking.link:
+        lines.append(f"Join: {web}")
+        lines.append(f"Or open in the Parley app: {booking.link}")
+    else:
+        lines.append(f"Join: {booking.link}")
     return "\n".join(lines)
+
+
+def web_link(link: str) -> str:
+    """The https form of a parley:// meeting link (the link itself when it cannot be read)."""
+    try:
+        return parse_link(link).https
+    except BadLink:
+        return link

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from client.ui.keyboard import install_enter_presses
 from client.ui.resources import app_icon, style_sheet
 from shared.links import MeetingLink
 
@@ -31,6 +32,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName("parley")
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
+    install_enter_presses(app)  # Enter presses the focused button, as Space does
     return app
 
 

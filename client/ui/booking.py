@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QDateTime, QObject, Qt, Signal
+from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, QTimeZone, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from client.engine import events as ev
-from client.engine.meetings import MeetingDesk, booking_ics, format_local, invitation_text, local_zone_name
+from client.engine.meetings import MeetingDesk, booking_ics, invitation_text, local_zone_name
 from client.ui import tasks
+from client.ui.dates import day_and_time, time_of_day
 from client.ui.lifetime import listen
-from client.ui.people import PeoplePicker
+from client.ui.people import Invitees, PeoplePicker
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
 
@@ -90,7 +91,7 @@ class MeetingsService(QObject):
         if not message and windows:
             w = windows[0]
             message = self.tr("Planned maintenance from {0} to {1}: {2}").format(
-                format_local(w.starts_at), format_local(w.ends_at)[-5:], w.message
+                day_and_time(w.starts_at), time_of_day(w.ends_at), w.message
             )
         if message:
             self.session.announcement_received.emit(message)
@@ -154,11 +155,11 @@ class BookingDialog(QDialog):
         self.title_edit.setAccessibleName(self.tr("Title"))
         self.title_edit.setPlaceholderText(self.tr("What is the meeting about?"))
         self.timezone = QComboBox()
-        self.timezone.setEditable(True)
+        self.timezone.setEditable(True)  # type to find a zone; the list says names, not "Etc/UTC"
         self.timezone.setAccessibleName(self.tr("Time zone"))
         local = booking.timezone if booking else local_zone_name()
-        self.timezone.addItems([local, *sorted(z for z in available_timezones() if z != local)])
-        tz = self.timezone.currentText()
+        fill_zones(self.timezone, local)
+        tz = local
         start = booking.starts_at if booking else _next_half_hour(now)
         end = booking.ends_at if booking else start + 1800
         self.start = QDateTimeEdit(_qdatetime(start, tz))
@@ -167,22 +168,27 @@ class BookingDialog(QDialog):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setAccessibleName(name)
-        self.invitees = QLineEdit(", ".join(booking.invitees) if booking else "")
-        self.invitees.setAccessibleName(self.tr("Invitees"))
-        self.invitees.setPlaceholderText(self.tr("user names, separated by commas"))
+        self.invitees = Invitees(list(booking.invitees) if booking else [])  # people, by name
         self.weekly = QSpinBox()
         self.weekly.setRange(1, 52)
         self.weekly.setValue(booking.weekly_count if booking else 1)
         self.weekly.setAccessibleName(self.tr("Occurrences"))
-        self.weekly.setSuffix(self.tr(" time(s), weekly"))
+        self.weekly.setSpecialValueText(self.tr("Does not repeat"))  # shown for 1
+        self.weekly.setSuffix(self.tr(" meetings, one a week"))  # 2 and more: always plural
         form.addRow(self.tr("Room"), self.room)
         form.addRow(self.tr("Title"), self.title_edit)
         form.addRow(self.tr("Start"), self.start)
         form.addRow(self.tr("End"), self.end)
         form.addRow(self.tr("Time zone"), self.timezone)
-        form.addRow(self.tr("Invite"), self.invitees)
         self.people = PeoplePicker(lambda query: service.require().find_people(query), self.invitees)
-        form.addRow("", self.people)
+        form.addRow(self.tr("Invite"), self.people)
+        invited = QHBoxLayout()
+        invited.addWidget(self.invitees, 1)
+        self.remove_invitee = QPushButton(self.tr("Remove"))
+        self.remove_invitee.setToolTip(self.tr("Remove the chosen person from the invitees (Delete)"))
+        self.remove_invitee.clicked.connect(self.invitees.remove_current)
+        invited.addWidget(self.remove_invitee, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow(self.tr("Invitees"), invited)
         form.addRow(self.tr("Repeat"), self.weekly)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
@@ -203,43 +209,56 @@ class BookingDialog(QDialog):
 
     def _rooms(self, rooms: list[m.RoomInfo]) -> None:
         self.room.clear()
+        # Anyone can just schedule a meeting; a room is only needed to reserve one.
+        self.room.addItem(self.tr("No room (just the meeting)"), "")
         for room in rooms:
             self.room.addItem(self.tr("{0} (up to {1})").format(room.name, room.capacity), room.room_id)
-        if self.booking is not None:
+        if self.booking is not None and self.booking.room_name:
             self.room.setCurrentIndex(max(0, self.room.findData(self.booking.room_id)))
-        if not rooms:
-            self._failed(self.tr("There are no rooms to book yet. Ask your administrator to add some."))
 
     def _failed(self, error: BaseException | str) -> None:
         self.error_label.setText(error if isinstance(error, str) else error_sentence(error))
         self.error_label.show()
         self.save_button.setEnabled(True)
 
-    def values(self) -> dict[str, Any]:
-        tz = self.timezone.currentText().strip() or "UTC"
+    def zone(self) -> str:
+        """The zone id of the chosen (or typed) time zone."""
+        text = self.timezone.currentText().strip()
+        index = self.timezone.findText(text)
+        return str(self.timezone.itemData(index)) if index >= 0 else (text or "UTC")
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the fields, all at once."""
+        out = []
+        if not self.title_edit.text().strip():
+            out.append(self.tr("Give the meeting a title."))
+        tz = self.zone()
         try:
             ZoneInfo(tz)
         except Exception:
-            raise ValueError(self.tr("{0} is not a time zone.").format(tz)) from None
+            out.append(self.tr("{0} is not a time zone.").format(tz))
+        if self.end.dateTime() <= self.start.dateTime():
+            out.append(self.tr("The meeting must end after it starts."))
+        return out
+
+    def values(self) -> dict[str, Any]:
+        tz = self.zone()
         return {
-            "room": self.room.currentData() or self.room.currentText(),
+            "room": str(self.room.currentData() or ""),
             "title": self.title_edit.text().strip(),
             "starts_at": _timestamp(self.start.dateTime(), tz),
             "ends_at": _timestamp(self.end.dateTime(), tz),
             "timezone": tz,
-            "invitees": [n.strip() for n in self.invitees.text().replace(";", ",").split(",") if n.strip()],
+            "invitees": self.invitees.names(),
             "weekly_count": self.weekly.value(),
         }
 
     def submit(self) -> None:
-        try:
-            values = self.values()
-        except ValueError as exc:
-            self._failed(str(exc))
+        problems = self.problems()
+        if problems:
+            self._failed("\n".join(problems))
             return
-        if not values["title"]:
-            self._failed(self.tr("Give the meeting a title."))
-            return
+        values = self.values()
         self.save_button.setEnabled(False)
         desk = self.service.require()
         if self.booking is None:
@@ -254,6 +273,39 @@ class BookingDialog(QDialog):
             QMessageBox.information(self, self.tr("Booked"), "\n\n".join(reply.warnings))
         tasks.start(self.service.refresh(), on_error=lambda exc: None)
         self.accept()
+
+
+def zone_label(zone_id: str) -> str:
+    """A readable name: "Berlin — Central European Time (UTC+01:00)", "UTC" for Etc/UTC."""
+    if zone_id in ("UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu"):
+        return "UTC"
+    zone = QTimeZone(zone_id.encode())
+    if not zone.isValid():
+        return zone_id
+    now = QDateTime.currentDateTime()
+    offset = zone.offsetFromUtc(now)
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    city = zone_id.rsplit("/", 1)[-1].replace("_", " ")
+    name = zone.displayName(now, QTimeZone.NameType.LongName, QLocale())
+    if not name or name.startswith(("UTC", "GMT")):
+        return f"{city} (UTC{sign}{hours:02d}:{minutes:02d})"
+    return f"{city} — {name} (UTC{sign}{hours:02d}:{minutes:02d})"
+
+
+def fill_zones(combo: QComboBox, current: str) -> None:
+    """Every zone by its readable name (the zone id is the item's data), ``current`` first."""
+    zones = sorted(z for z in available_timezones() if z != current and not z.startswith(("Etc/", "SystemV/")))
+    combo.clear()
+    seen = set()
+    for zone_id in [current, "UTC", *zones]:
+        label = zone_label(zone_id)
+        if label in seen:
+            continue
+        seen.add(label)
+        combo.addItem(label, zone_id)
+        combo.setItemData(combo.count() - 1, zone_id, Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(0)
 
 
 def _next_half_hour(now: float | None) -> float:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QToolButton, QWidget
 
+from client.ui.overflow import BarOverflow, more_button
 from client.ui.resources import icon
 
 SHORTCUTS = {
@@ -79,8 +80,13 @@ class ControlBar(QFrame):
         controls.addWidget(self.chat_button)
         controls.addWidget(self.files_button)
         controls.addWidget(self.settings_button)
+        self.more_button = more_button()  # what does not fit goes into "More" (client/ui/overflow.py)
+        controls.addWidget(self.more_button)
         controls.addSpacing(16)
         controls.addWidget(self.leave_button)
+        self.overflow = BarOverflow(
+            self, controls, self.more_button, [self.mic_button, self.camera_button, self.leave_button]
+        )
 
     def describe(self, hand_raised: bool) -> None:
         """Texts, icons, accessible names and tooltips that follow each control's state."""

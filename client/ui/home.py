@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from client.ui import tasks
 from client.ui.context import AppContext
+from client.ui.dates import day_and_time
 from client.ui.resources import icon
 from client.ui.services import error_sentence
 from client.ui.signin import accessible
@@ -87,6 +88,7 @@ class HomeView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("homeView")
+        self.created_meetings: set[str] = set()  # instant meetings started here (we are the host)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(28, 20, 28, 20)
 
@@ -114,6 +116,11 @@ class HomeView(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         outer.addWidget(self.error_label)
+        self.notice_label = QLabel()  # news that is not a problem (e.g. the language changed)
+        self.notice_label.setObjectName("info")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.hide()
+        outer.addWidget(self.notice_label)
 
         columns = QHBoxLayout()
         columns.setSpacing(16)
@@ -181,6 +188,10 @@ class HomeView(QWidget):
         self.error_label.setText(sentence)
         self.error_label.setVisible(bool(sentence))
 
+    def show_notice(self, sentence: str) -> None:
+        self.notice_label.setText(sentence)
+        self.notice_label.setVisible(bool(sentence))
+
     def add_announcement(self, message: str) -> None:
         stamp = datetime.now().strftime("%H:%M")
         self.announcements.add(f"{stamp}  {message}", first=True)
@@ -190,7 +201,7 @@ class HomeView(QWidget):
         for meeting in meetings:
             title = getattr(meeting, "title", "") or getattr(meeting, "meeting_id", "")
             when = getattr(meeting, "starts_at", None)
-            text = f"{datetime.fromtimestamp(when).strftime('%a %d %b %H:%M')}  {title}" if when else title
+            text = f"{day_and_time(when)}  {title}" if when else title
             self.upcoming.add(text, (getattr(meeting, "meeting_id", ""), title))
 
     def _upcoming_activated(self, item: QListWidgetItem) -> None:
@@ -229,6 +240,7 @@ class HomeView(QWidget):
 
         async def create() -> tuple[MeetingLink, str]:
             meeting = await self.ctx.session.start_instant_meeting(title)
+            self.created_meetings.add(meeting.meeting_id)
             return self.ctx.session.link_to(meeting.meeting_id), meeting.title
 
         def done(chosen: tuple[MeetingLink, str]) -> None:

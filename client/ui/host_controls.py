@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.engine.meetings import format_local
 from client.ui import tasks
 from client.ui.booking import MeetingsService, UpcomingActions
+from client.ui.dates import day_and_time, time_of_day
 from client.ui.models import ROLE_ID
 from client.ui.services import SessionService, error_sentence
 from shared.protocol import messages as m
@@ -166,7 +166,16 @@ class HostControls(QWidget):
         service.asked.connect(self._asked)
         for signal in (session.participant_joined, session.participant_updated, session.meeting_joined):
             signal.connect(lambda *_: self.refresh_role())
+        self.view.selectionModel().currentChanged.connect(lambda *_: self.enable_person_buttons())
+        self.view.model().modelReset.connect(self.enable_person_buttons)
+        self.view.model().rowsRemoved.connect(self.enable_person_buttons)
         self.refresh_role()
+
+    def enable_person_buttons(self) -> None:
+        """Actions on a person only once someone is chosen in the list."""
+        chosen = self.selected_participant() is not None
+        for button in self.person_buttons.values():
+            button.setEnabled(chosen)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -181,6 +190,7 @@ class HostControls(QWidget):
         for action in ("make_cohost", "make_participant", "make_host"):
             self.person_buttons[action].setVisible(role == "host")
         self.end_button.setVisible(role == "host")
+        self.enable_person_buttons()
 
     def show_state(self, state: m.MeetingState) -> None:
         self.lock_button.setChecked(state.locked)
@@ -307,7 +317,7 @@ class MaintenanceBanner(QLabel):
             w = windows[0]
             self.setText(
                 self.tr("Maintenance {0} to {1}: {2}").format(
-                    format_local(w.starts_at), format_local(w.ends_at)[-5:], w.message
+                    day_and_time(w.starts_at), time_of_day(w.ends_at), w.message
                 )
             )
         self.setVisible(bool(windows) or started)

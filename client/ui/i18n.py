@@ -9,6 +9,12 @@ from client.ui.resources import translations_dir
 LANGUAGES = {"": "System default", "en": "English", "zh_CN": "简体中文 (Simplified Chinese)"}
 
 _installed: list[QTranslator] = []
+_current = ["en"]
+
+
+def current_language() -> str:
+    """The language the app shows now ("en" or a code of LANGUAGES)."""
+    return _current[0]
 
 
 def pick_language(setting: str) -> str:
@@ -29,11 +35,14 @@ def install_translator(app: QCoreApplication, setting: str) -> str:
         app.removeTranslator(old)
     _installed.clear()
     language = pick_language(setting)
-    if language == "en":
-        return language
-    translator = QTranslator(app)
-    if translator.load(f"parley_{language}", str(translations_dir())):
-        app.installTranslator(translator)
-        _installed.append(translator)
-        return language
-    return "en"
+    if language != "en":
+        translator = QTranslator(app)
+        if translator.load(f"parley_{language}", str(translations_dir())):
+            app.installTranslator(translator)
+            _installed.append(translator)
+        else:
+            language = "en"
+    # Dates and day names follow the app's language, not the system's.
+    QLocale.setDefault(QLocale(language) if language != "en" else QLocale(QLocale.Language.English))
+    _current[0] = language
+    return language

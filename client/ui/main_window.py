@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
@@ -14,9 +14,12 @@ from client.ui.chat_files import install_chat_files
 from client.ui.context import AppContext
 from client.ui.home import HomeView
 from client.ui.host_controls import install_meeting_ui
+from client.ui.i18n import current_language, install_translator
 from client.ui.in_call import install_in_call
+from client.ui.meeting_info import install_meeting_info
 from client.ui.prejoin import JoinOptions, PreJoinView
 from client.ui.resources import app_icon
+from client.ui.retranslate import retranslate_widgets
 from client.ui.settings_dialog import SettingsDialog
 from client.ui.signin import SignInView
 from shared.links import BadLink, MeetingLink, parse_link
@@ -44,6 +47,7 @@ class MainWindow(QMainWindow):
         self.meeting_ui = install_meeting_ui(self)  # bookings, lobby, host controls, banners
         self.chat_files = install_chat_files(self)  # the call's chat and files panels
         self.in_call = install_in_call(self)  # one raise hand, header, knock, notices, badges, Leave
+        self.meeting_info = install_meeting_info(self)  # title, host, links, copy invitation
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)
@@ -110,12 +114,20 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _language_changed(self, language: str) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        from client.ui.i18n import install_translator
-
-        install_translator(QApplication.instance(), language)  # type: ignore[arg-type]
-        self.home.show_error(self.tr("The new language is used from the next start of Parley."))
+        """Switch at once: every text on screen is said again in the new language."""
+        old = current_language()
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        new = install_translator(app, language)
+        retranslate_widgets(old, new)
+        self.show_view(self.stack.currentWidget())  # the window title
+        sentence = self.tr("Parley now uses the language you chose.")
+        self.home.show_notice(sentence)
+        if self.stack.currentWidget() is self.call:
+            self.call.banner_label.setText(sentence)
+            self.call.banner.show()
+            QTimer.singleShot(8000, self.call.banner.hide)
 
     # --- links ---------------------------------------------------------------------------
 

@@ -37,6 +37,11 @@ class ParticipantsPanel(QWidget):
         layout.addWidget(self.heading)
         self.view = QListView()
         self.view.setModel(model)
+        # Long names and marks wrap onto a second line instead of being cut or scrolled sideways.
+        self.view.setWordWrap(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
         accessible(self.view, self.tr("Participants"))
         layout.addWidget(self.view, 1)
         self.model = model
@@ -91,8 +96,10 @@ class ChatPanel(QWidget):
         self.edit.setEnabled(available)
         self.send_button.setEnabled(available)
         self.to.setEnabled(available)
-        if not available and self.messages.count() == 0:
-            self.empty.setText(self.tr("Chat is not available on this server yet."))
+        if self.messages.count() == 0:
+            self.empty.setText(
+                self.tr("No messages yet.") if available else self.tr("Chat starts once you are in a call.")
+            )
 
     def add_message(self, sender: str, text: str, when: str = "") -> None:
         """One message: a bold header line (sender, time) the relay writes, then the body.
@@ -134,16 +141,28 @@ class RecipientBox(QComboBox):
         super().__init__(parent)
         accessible(self, name)
         self.addItem(self.tr("Everyone"), "")
+        self.wanted: tuple[str, str] = ("", "")  # (participant id, name) the person last chose
+        self.people: list[tuple[str, str]] = []
+        self.currentIndexChanged.connect(self._chosen)  # not while set_people() refills the list
+
+    def _chosen(self, index: int) -> None:
+        pid = str(self.itemData(index) or "")
+        self.wanted = (pid, dict(self.people).get(pid, ""))
 
     def set_people(self, people: list[tuple[str, str]]) -> None:
-        """(participant id, name) of everyone else; keeps the choice while that person stays."""
-        chosen = self.currentData()
+        """(participant id, name) of everyone else; keeps the person's choice while that person
+        stays, and gets it back when they return (after a reconnect, with a new seat too)."""
+        self.people = list(people)
         self.blockSignals(True)
         self.clear()
         self.addItem(self.tr("Everyone"), "")
         for pid, name in people:
             self.addItem(self.tr("{0} (privately)").format(name), pid)
-        index = self.findData(chosen)
+        pid, name = self.wanted
+        index = self.findData(pid) if pid else 0
+        if index < 0:
+            same_name = [p for p, n in people if n == name]
+            index = self.findData(same_name[0]) if len(same_name) == 1 else 0
         self.setCurrentIndex(max(0, index))
         self.blockSignals(False)
 

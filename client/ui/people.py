@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from client.ui import tasks
@@ -21,10 +22,48 @@ PAUSE_MS = 300
 Search = Callable[[str], Coroutine[Any, Any, m.PeopleFound]]
 
 
+class Invitees(QListWidget):
+    """The people invited, by name (the user name is kept as the item's data and tooltip);
+    Delete removes the chosen one."""
+
+    def __init__(self, usernames: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName(self.tr("Invited people"))
+        self.setMaximumHeight(96)
+        for username in usernames:
+            self.add_person(username, username)
+
+    def add_person(self, username: str, shown: str) -> bool:
+        if username in self.names():
+            return False
+        item = QListWidgetItem(shown)
+        item.setData(Qt.ItemDataRole.UserRole, username)
+        item.setToolTip(username)
+        self.addItem(item)
+        return True
+
+    def names(self) -> list[str]:
+        return [str(self.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.count())]
+
+    def text(self) -> str:
+        return ", ".join(self.names())
+
+    def remove_current(self) -> None:
+        row = self.currentRow()
+        if row >= 0:
+            self.takeItem(row)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_current()
+            return
+        super().keyPressEvent(event)
+
+
 class PeoplePicker(QWidget):
     """A search field and its results; double-click or Enter adds the person to ``invitees``."""
 
-    def __init__(self, search: Search, invitees: QLineEdit, parent: QWidget | None = None) -> None:
+    def __init__(self, search: Search, invitees: Invitees, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._search = search
         self.invitees = invitees
@@ -74,6 +113,7 @@ class PeoplePicker(QWidget):
         for person in found.people:
             item = QListWidgetItem(f"{person.display_name} ({person.username})")
             item.setData(Qt.ItemDataRole.UserRole, person.username)
+            item.setData(Qt.ItemDataRole.UserRole + 1, person.display_name or person.username)
             self.results.addItem(item)
         self.results.setVisible(bool(found.people))
         if found.people:
@@ -93,10 +133,7 @@ class PeoplePicker(QWidget):
 
     def add(self, item: QListWidgetItem) -> None:
         username, shown = str(item.data(Qt.ItemDataRole.UserRole)), item.text()
-        names = [n.strip() for n in self.invitees.text().replace(";", ",").split(",") if n.strip()]
-        if username not in names:
-            names.append(username)
-        self.invitees.setText(", ".join(names))
+        self.invitees.add_person(username, str(item.data(Qt.ItemDataRole.UserRole + 1) or username))
         self.query.clear()
         self.results.clear()
         self.results.hide()

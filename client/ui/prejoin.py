@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,12 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from client.engine.media.audio_processing import choice_from_settings
+from client.ui import tasks
 from client.ui.context import AppContext
+from client.ui.error_text import error_sentence
 from client.ui.media import device_id, device_label, list_devices
+from client.ui.meeting_info import https_link, parley_link
 from client.ui.preview import NONE, SYNTHETIC, DevicePreview
 from client.ui.resources import icon
 from client.ui.signin import accessible
 from client.ui.video_grid import VideoTile
+from shared.errors import NotFound
 from shared.links import MeetingLink
 
 
@@ -51,6 +56,17 @@ def fill_devices(combo: QComboBox, devices: list[object], synthetic: str | None,
     combo.setCurrentIndex(index if index >= 0 else 0)
 
 
+def fill_speakers(combo: QComboBox, devices: list[object], chosen: str) -> None:
+    """The same list in Settings and on pre-join: System default (""), the devices, No speaker."""
+    combo.clear()
+    combo.addItem(QCoreApplication.translate("Devices", "System default"), "")
+    for device in devices:
+        combo.addItem(device_label(device), device_id(device))
+    combo.addItem(QCoreApplication.translate("Devices", "No speaker"), NONE)
+    index = combo.findData(chosen) if chosen else 0
+    combo.setCurrentIndex(index if index >= 0 else 0)
+
+
 class PreJoinView(QWidget):
     join_requested = Signal(object)  # JoinOptions
     cancelled = Signal()
@@ -71,6 +87,22 @@ class PreJoinView(QWidget):
         subtitle = QLabel(self.tr("Check your camera and microphone before you join."))
         subtitle.setObjectName("subtitle")
         outer.addWidget(subtitle)
+        # The meeting's link (an instant meeting is shared from here), Copy link and Meeting info
+        # (client/ui/meeting_info.py connects the buttons).
+        link_row = QHBoxLayout()
+        self.link_label = QLabel()
+        self.link_label.setObjectName("hint")
+        self.link_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        accessible(self.link_label, self.tr("Meeting link"))
+        self.copy_link_button = QPushButton(icon("link"), self.tr("Copy link"))
+        accessible(self.copy_link_button, self.tr("Copy link"), self.tr("Copy the meeting's link to the clipboard"))
+        self.info_button = QPushButton(self.tr("Meeting info"))
+        accessible(self.info_button, self.tr("Meeting info"), self.tr("Title, host, link and invitation"))
+        link_row.addWidget(self.link_label, 1)
+        link_row.addWidget(self.copy_link_button)
+        link_row.addWidget(self.info_button)
+        outer.addLayout(link_row)
+        self.title_for: Callable[[MeetingLink], str] = lambda link: ""  # a booked meeting's title
 
         body = QHBoxLayout()
         body.setSpacing(20)
@@ -145,8 +177,24 @@ class PreJoinView(QWidget):
         self.camera_off_box.toggled.connect(self._camera_changed)
 
     def prepare(self, link: MeetingLink, title: str) -> None:
+        title = title or self.title_for(link)
         self.link, self.meeting_title = link, title
-        self.title.setText(title or self.tr("Meeting {0}").format(link.meeting_id))
+        self.title.setText(title or self.tr("Ready to join?"))
+        if not title:  # a link alone: ask the server for the meeting's title
+
+            def titled(info: object) -> None:
+                found = str(getattr(info, "title", "") or "")
+                if found and self.link == link and not self.meeting_title:
+                    self.meeting_title = found
+                    self.title.setText(found)
+
+            def unknown(exc: BaseException) -> None:
+                if isinstance(exc, NotFound) and self.link == link:  # ended, or a wrong link: say so now
+                    self.report_problem("meeting", error_sentence(exc))
+
+            tasks.start(self.ctx.session.describe(link), on_done=titled, on_error=unknown)
+        self.link_label.setText(https_link(link))
+        self.link_label.setToolTip(parley_link(link))
         self._problems.clear()
         self._show_problems()
         devices = list_devices()
@@ -167,7 +215,7 @@ class PreJoinView(QWidget):
             self.tr("No microphone"),
             settings.microphone_device,
         )
-        fill_devices(self.speaker_combo, devices["speakers"], None, self.tr("No speaker"), settings.speaker_device)
+        fill_speakers(self.speaker_combo, devices["speakers"], settings.speaker_device)
         for combo in (self.camera_combo, self.mic_combo):
             combo.blockSignals(False)
         if not devices["cameras"]:
@@ -206,7 +254,9 @@ class PreJoinView(QWidget):
         self.preview.start_microphone(self.mic_combo.currentData() or NONE, processing)
 
     def _play_test_sound(self) -> None:
-        self.preview.play_test_sound(self.speaker_combo.currentData() or "")
+        device = self.speaker_combo.currentData() or ""
+        if device != NONE:
+            self.preview.play_test_sound(device)
 
     def options(self) -> JoinOptions:
         camera = self.camera_combo.currentData() or NONE

@@ -45,7 +45,8 @@ def app_icon() -> QIcon:
 def style_sheet() -> str:
     path = resources_dir() / "style" / "parley.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        # Images in the sheet are named @ICONS@/name.svg: a sheet's url() has no folder of its own.
+        return path.read_text(encoding="utf-8").replace("@ICONS@", (resources_dir() / "icons").as_posix())
     except OSError:
         return ""
 

@@ -149,6 +149,9 @@ class SessionService(QObject):
         meeting = await client.create_meeting(title)
         return meeting
 
+    async def describe(self, link: MeetingLink) -> m.MeetingInfo:
+        return await self._require_client().describe_meeting(link.meeting_id)
+
     def check_link(self, link: MeetingLink) -> None:
         """Raise NotFound with a sentence when the link points to a server we are not signed in to."""
         self._require_client().check_link(link)

@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.engine.files import default_downloads_dir
 from client.engine.media.audio_processing import choice_from_settings
+from client.engine.recording import default_recordings_dir
 from client.engine.settings import VIDEO_QUALITIES
 from client.ui.context import AppContext
 from client.ui.i18n import LANGUAGES
 from client.ui.media import list_devices
-from client.ui.prejoin import fill_devices
+from client.ui.prejoin import fill_devices, fill_speakers
 from client.ui.signin import accessible
 from client.ui.sound_settings import SoundSettings
 
@@ -63,9 +65,7 @@ class SettingsDialog(QDialog):
             self.tr("No microphone"),
             settings.microphone_device,
         )
-        fill_devices(
-            self.speaker, devices["speakers"], self.tr("System default"), self.tr("No speaker"), settings.speaker_device
-        )
+        fill_speakers(self.speaker, devices["speakers"], settings.speaker_device)
         self.quality = QComboBox()
         names = {
             "auto": self.tr("Automatic (adapts to the network)"),
@@ -88,6 +88,9 @@ class SettingsDialog(QDialog):
         folder_form = QFormLayout(folders)
         self.recordings = QLineEdit(settings.recordings_dir)
         self.downloads = QLineEdit(settings.downloads_dir)
+        # An empty field means the default folder, which is shown (greyed) instead of nothing.
+        self.recordings.setPlaceholderText(str(default_recordings_dir()))
+        self.downloads.setPlaceholderText(str(default_downloads_dir()))
         folder_form.addRow(
             self.tr("&Recordings"), self._folder_row("recordings_dir", self.recordings, self.tr("Recordings folder"))
         )

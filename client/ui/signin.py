@@ -209,6 +209,8 @@ class SignInView(QWidget):
                 self._confirm_certificate(server, username, password, exc.fingerprint)
                 return
             self.show_error(error_sentence(exc), error_details(exc))
+            self.password_edit.selectAll()  # ready for another try (set_busy had disabled it)
+            self.password_edit.setFocus()
 
         tasks.start(
             self.ctx.session.sign_in(server, username, password, remember=remember, fingerprint=fingerprint),

@@ -19,6 +19,7 @@ TILE_BG = QColor("#1d2330")
 AVATAR_BG = QColor("#3b4a6b")
 SPEAKING = QColor("#3ddc84")
 LABEL_BG = QColor(0, 0, 0, 170)
+FOCUS = QColor("#ffd24a")
 GAP = 6
 
 
@@ -43,6 +44,7 @@ class VideoTile(QWidget):
         self.size_changed: Callable[[VideoTile, int, int], None] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # tiles are reached with Tab, named for readers
         self._update_accessibility()
 
     @property
@@ -144,6 +146,10 @@ class VideoTile(QWidget):
             painter.fillRect(rect, QColor(0, 0, 0, 120))
         elif self.stalled and not (self.camera_muted and self.source == "camera"):
             self._paint_paused(painter, rect)
+        if self.hasFocus():  # reached with Tab: the same yellow ring as every other control
+            painter.setPen(QPen(FOCUS, 3, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect.adjusted(6, 6, -7, -7))
         painter.end()
 
     def paused_text(self) -> str:
@@ -219,6 +225,9 @@ class VideoGrid(QWidget):
         super().__init__(parent)
         self.tiles: dict[tuple[str, str], VideoTile] = {}
         self.order: list[tuple[str, str]] = []
+        # Where each tile came first (by seat, and by name for a new seat after a reconnect), so
+        # tiles taken down and put up again by a reconnect come back in the same places.
+        self._ranks: dict[tuple[str, str], int] = {}
         self.setObjectName("videoGrid")
         self.setMinimumSize(320, 200)
         self.tile_resized: Callable[[VideoTile, int, int], None] | None = None
@@ -231,10 +240,19 @@ class VideoGrid(QWidget):
         tile = VideoTile(participant_id, source, name, self)
         tile.size_changed = self._tile_resized
         self.tiles[key] = tile
-        self.order.append(key)
+        rank = self._rank(key, (f"name:{name}", source))
+        later = [i for i, k in enumerate(self.order) if self._ranks.get(k, 0) > rank]
+        self.order.insert(later[0] if later else len(self.order), key)
         tile.show()
         self.relayout()
         return tile
+
+    def _rank(self, key: tuple[str, str], by_name: tuple[str, str]) -> int:
+        rank = self._ranks.get(key, self._ranks.get(by_name))
+        if rank is None:
+            rank = len(self._ranks)
+        self._ranks[key] = self._ranks[by_name] = rank
+        return rank
 
     def remove_tile(self, participant_id: str, source: str) -> None:
         tile = self.tiles.pop((participant_id, source), None)

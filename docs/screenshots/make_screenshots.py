@@ -184,6 +184,12 @@ def run_variant(variant: str) -> None:
             shots.loop.run_until_complete(service.refresh())
             shots.until(lambda: win.home.upcoming.count() > 0, what="upcoming meeting")
             shots.screen("home")
+            booking = win.meeting_ui.upcoming_actions.book()
+            shots.until(lambda: booking.room.count() > 1, what="rooms in the booking dialog")
+            booking.title_edit.setText("Team lunch")
+            shots.settle()
+            save(booking.grab(), "booking")
+            booking.reject()
 
         win.open_link(parse_link(link))
         shots.until(lambda: win.stack.currentWidget() is win.prejoin, what="pre-join")
@@ -200,6 +206,10 @@ def run_variant(variant: str) -> None:
         shots.screen("call-grid" if variant == "main" else "call-grid-150")
         if variant != "main":
             return
+        info = win.meeting_info.show_for_call()
+        shots.settle()
+        save(info.grab(), "meeting-info")
+        info.close()
 
         procs.append(headless(relay, link, sharer, "--screen"))
         shots.until(lambda: win.call.grid.stage_key is not None, 60, "stage layout")

@@ -119,6 +119,8 @@ class Room(Base):
     created_at: Mapped[float] = mapped_column(Float)
     removed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     booking_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # A person's own "room" for meetings booked without one (migration 0011_deskb_personal_rooms).
+    owner_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None, index=True)
 
 
 class Booking(Base):

@@ -401,6 +401,10 @@ class BookingInfo(msgspec.Struct):
     weekly_count: int = 1
     invitees: list[str] = msgspec.field(default_factory=list)
     occurrences: list[list[float]] = msgspec.field(default_factory=list)
+    # E-mail addresses the accounts have (user name -> address; absent when unknown), for the
+    # calendar file's attendees and organizer.
+    invitee_emails: dict[str, str] = msgspec.field(default_factory=dict)
+    host_email: str = ""
 
 
 class MaintenanceInfo(msgspec.Struct):
@@ -445,8 +449,9 @@ class ListRooms(_Msg, tag="room.list"):
 
 
 class BookRoom(_Msg, tag="booking.create"):
-    """Book a room. ``room`` is a room name or id; times are UTC seconds; ``timezone`` an IANA
-    zone (for display and calendar files); ``invitees`` are user names."""
+    """Book a room. ``room`` is a room name or id, or "" for a meeting without a room; times are
+    UTC seconds; ``timezone`` an IANA zone (for display and calendar files); ``invitees`` are user
+    names. A booking without a room has ``room_name`` "" in `BookingInfo`."""
 
     id: int
     room: str
@@ -910,6 +915,21 @@ class SpeakerChanged(_Msg, tag="media.speaker"):
     participant_id: str
 
 
+class DescribeMeeting(_Msg, tag="meeting.describe"):
+    """The title and host of a meeting, for the pre-join screen of someone who has its link (it
+    is shown to anyone who may join it anyway). NotFound when it does not exist or has ended."""
+
+    id: int
+    meeting_id: str
+
+
+class MeetingDescribed(_Msg, tag="meeting.described"):
+    """Answer to ``meeting.describe``."""
+
+    id: int
+    meeting: MeetingInfo
+
+
 Request = (
     Hello
     | Login
@@ -948,6 +968,7 @@ Request = (
     | AllowCohostRecording
     | ReofferFile
     | SearchPeople
+    | DescribeMeeting
 )
 Reply = (
     HelloOk
@@ -969,6 +990,7 @@ Reply = (
     | FileKeys
     | RecordingStatus
     | PeopleFound
+    | MeetingDescribed
 )
 Event = (
     ParticipantJoined

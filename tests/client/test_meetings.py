@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+import msgspec
 import pytest
 
 from client.cli import main as parley
@@ -35,6 +36,8 @@ BOOKING = m.BookingInfo(
     link="parley://relay.example:8443/m/abcDEF123",
     weekly_count=4,
     invitees=["bob", "carol"],
+    invitee_emails={"bob": "bob@example.com"},
+    host_email="alice@example.com",
 )
 
 
@@ -51,10 +54,19 @@ def test_ics_is_valid_rfc5545_with_tzid_recurrence_and_link() -> None:
     assert start.timestamp() == BOOKING.starts_at
     assert event.decoded("DTEND").timestamp() == BOOKING.ends_at
     assert event["RRULE"]["FREQ"] == ["WEEKLY"] and event["RRULE"]["COUNT"] == [4]
-    assert str(event["URL"]) == BOOKING.link and BOOKING.link in str(event["DESCRIPTION"])
+    web = "https://relay.example:8443/m/abcDEF123"  # clickable in mail and calendar programs
+    assert str(event["URL"]) == web
+    assert web in str(event["DESCRIPTION"]) and BOOKING.link in str(event["DESCRIPTION"])
     assert str(event["SUMMARY"]) == BOOKING.title  # commas and semicolons survive escaping
     assert str(event["UID"]) == "b0123456789abcde@parley"
-    assert sorted(str(a) for a in event["ATTENDEE"]) == ["urn:parley:user:bob", "urn:parley:user:carol"]
+    # Only people whose account has an e-mail address are attendees, as mailto: addresses.
+    assert str(event["ATTENDEE"]) == "mailto:bob@example.com" and event["ATTENDEE"].params["CN"] == "bob"
+    assert str(event["ORGANIZER"]) == "mailto:alice@example.com"
+    unknown = icalendar.Calendar.from_ical(
+        booking_ics(msgspec.structs.replace(BOOKING, invitee_emails={}, host_email=""))
+    )
+    (bare,) = unknown.walk("VEVENT")
+    assert "ATTENDEE" not in bare and "ORGANIZER" not in bare and "urn:parley" not in unknown.to_ical().decode()
     # Lines are folded at 75 octets and end in CRLF, as RFC 5545 requires.
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))
 
@@ -64,7 +76,8 @@ def test_invitation_text_and_local_times() -> None:
     assert "Alice Martin invites you" in text
     assert "Friday 15 January 2027, 09:00 to 10:30 (Europe/Paris)" in text
     assert "Repeats weekly, 4 times, until 05 February 2027." in text
-    assert text.endswith(f"Join: {BOOKING.link}")
+    assert "Join: https://relay.example:8443/m/abcDEF123\n" in text
+    assert text.endswith(f"Or open in the Parley app: {BOOKING.link}")
     assert "03:00 to 04:30 (America/New_York)" in invitation_text(BOOKING, "America/New_York")
     assert parse_local("2027-01-15 09:00", "Europe/Paris") == BOOKING.starts_at
     with pytest.raises(BadRequest):
@@ -118,7 +131,9 @@ def test_parley_meetings_cli(relay: RunningRelay, monkeypatch: pytest.MonkeyPatc
     )
     assert code == 0, err
     (event,) = icalendar.Calendar.from_ical(ics_file.read_bytes()).walk("VEVENT")
-    assert event["DTSTART"].params["TZID"] == "Asia/Tokyo" and str(event["URL"]) == booked["link"]
+    assert event["DTSTART"].params["TZID"] == "Asia/Tokyo" and str(event["URL"]) == booked["link"].replace(
+        "parley:", "https:"
+    )
 
     code, out, err = run_cli(
         monkeypatch, capsys, "meetings", "edit", booked["booking_id"], *creds, "--user", bob, "--title", "Mine"

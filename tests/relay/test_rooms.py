@@ -87,6 +87,29 @@ async def test_book_list_edit_cancel(world: World) -> None:
     await world.rooms.book(world.bob, draft())
 
 
+async def test_booking_carries_the_e_mail_addresses_accounts_have(world: World) -> None:
+    async with world.rooms.db.sessions() as s, s.begin():
+        for user, email in ((world.alice, "alice@example.com"), (world.bob, "bob@example.com")):
+            row = await s.get(User, user.id)
+            assert row is not None
+            row.email = email
+    booked = await world.rooms.book(world.alice, draft(invitees=["bob", "carol"]))
+    assert booked.host_email == "alice@example.com"
+    assert booked.invitee_emails == {"bob": "bob@example.com"}  # carol's account has none
+
+
+async def test_a_meeting_can_be_booked_without_a_room(world: World) -> None:
+    first = await world.rooms.book(world.alice, draft(room="", invitees=["bob"]))
+    assert first.room_name == "" and first.invitees == ["bob"] and first.link
+    # The person's own "room" holds no slot: two meetings of theirs may overlap, as in any calendar.
+    second = await world.rooms.book(world.alice, draft(room="", title="Overlap"))
+    assert second.room_id == first.room_id
+    assert [r.name for r in await world.rooms.list_rooms()] == ["Blue", "Tiny"]  # never listed
+    with pytest.raises(NotFound):  # nor booked by someone else
+        await world.rooms.book(world.bob, draft(room=first.room_id))
+    assert (await world.rooms.book(world.bob, draft(room=""))).room_id != first.room_id
+
+
 async def test_overlap_is_refused_with_the_conflicting_slot_named(world: World) -> None:
     await world.rooms.book(world.alice, draft(2, 1, title="Board"))
     with pytest.raises(Conflict) as info:

@@ -16,6 +16,7 @@ from ui_helpers import sign_in
 
 from client.engine.call import ParleyClient
 from client.engine.meetings import MeetingDesk
+from shared.links import parse_link
 from shared.protocol import messages as m
 from tests.relay.test_hosting_live import add_room
 
@@ -68,7 +69,7 @@ def test_booking_dialog_upcoming_list_invitation_and_ics(
     assert booking.link in text and QGuiApplication.clipboard().text() == text
     saved = call(drive, lambda: ui.upcoming_actions.save_ics(str(tmp_path / "roadmap.ics")))
     (event,) = icalendar.Calendar.from_ical(saved.read_bytes()).walk("VEVENT")
-    assert event["DTSTART"].params["TZID"] == "Europe/Paris" and str(event["URL"]) == booking.link
+    assert event["DTSTART"].params["TZID"] == "Europe/Paris" and str(event["URL"]) == parse_link(booking.link).https
 
     # The same slot again: the dialog stays open and names the conflict.
     dialog = open_booking_dialog(window, drive, qtbot)

@@ -42,9 +42,9 @@ def test_settings_walkthrough_keeps_values(window: Any, make_ctx: Any, drive: An
         save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
         drive.call(lambda: qtbot.mouseClick(save, Qt.MouseButton.LeftButton))
         drive.until(lambda: window.settings_dialog is None, what="the dialog to close")
-        # The language applies from the next start; the app says so instead of half-translating.
-        # (The sentence is already in the new language, so only its presence is checked.)
-        assert window.home.error_label.text() and not window.home.error_label.isHidden()
+        # The language applies at once, said as news (not as a problem) in the new language.
+        assert window.home.notice_label.text() and not window.home.notice_label.isHidden()
+        assert window.home.error_label.isHidden()
 
         settings = window.ctx.settings
         assert (settings.camera_device, settings.microphone_device, settings.speaker_device) == (NONE, NONE, NONE)
