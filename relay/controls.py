@@ -50,6 +50,7 @@ class Controls:
     # user id -> the sources ("mic", "camera") a host or co-host muted, until that person unmutes
     # them: kept by user id (seats change across a restart) and put back when they take a seat.
     host_muted: dict[str, set[str]] = field(default_factory=dict)
+    spotlight: str = ""  # the seat a host spotlights for everyone (relay.stage), "" for nobody
 
     @property
     def host_now(self) -> str:
@@ -70,6 +71,7 @@ class Controls:
             unmute_allowed=self.unmute_allowed,
             hands=hands,
             ends_at=self.ends_at,
+            spotlight=self.spotlight,
         )
 
     def state_changed(self, meeting: LiveMeeting | None) -> None:

@@ -433,6 +433,7 @@ class MeetingState(msgspec.Struct):
     unmute_allowed: bool = True
     hands: list[str] = msgspec.field(default_factory=list)
     ends_at: float = 0.0
+    spotlight: str = ""  # the participant the host spotlights for everyone ("" for nobody)
 
 
 class ListRooms(_Msg, tag="room.list"):
@@ -897,6 +898,34 @@ class PeopleFound(_Msg, tag="people.found"):
     note: str = ""
 
 
+# --- views and reactions (issue 19) ---------------------------------------------------------
+
+ReactionKind = Literal["thumbs_up", "clap", "laugh", "heart", "surprised", "celebrate"]
+
+
+class SetSpotlight(_Msg, tag="meeting.spotlight"):
+    """A host or co-host spotlights ``participant_id`` for everyone (large on every screen);
+    "" ends the spotlight. Everyone learns it through ``meeting.state`` (``spotlight``)."""
+
+    id: int
+    participant_id: str = ""
+
+
+class SendReaction(_Msg, tag="meeting.react"):
+    """Show a reaction on one's own tile at everyone's screen for a few seconds (rate-limited)."""
+
+    id: int
+    reaction: ReactionKind
+
+
+class ReactionShown(_Msg, tag="meeting.reaction"):
+    """Someone in the meeting reacted."""
+
+    meeting_id: str
+    participant_id: str
+    reaction: ReactionKind
+
+
 Request = (
     Hello
     | Login
@@ -935,6 +964,8 @@ Request = (
     | AllowCohostRecording
     | ReofferFile
     | SearchPeople
+    | SetSpotlight
+    | SendReaction
 )
 Reply = (
     HelloOk
@@ -982,6 +1013,7 @@ Event = (
     | FileReoffered
     | BookingsChanged
     | MediaStopped
+    | ReactionShown
 )
 Message = Request | Reply | Event
 
