@@ -18,6 +18,7 @@ from client.ui.prejoin import JoinOptions, PreJoinView
 from client.ui.resources import app_icon
 from client.ui.settings_dialog import SettingsDialog
 from client.ui.signin import SignInView
+from client.ui.stage_ui import install_stage_ui
 from shared.links import BadLink, MeetingLink, parse_link
 
 
@@ -42,6 +43,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
         self.meeting_ui = install_meeting_ui(self)  # bookings, lobby, host controls, banners
         self.chat_files = install_chat_files(self)  # the call's chat and files panels
+        # Views, reactions, and the mini window while sharing.
+        self.stage_ui = install_stage_ui(self, self.call, self.meeting_ui.controls)
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)
