@@ -74,7 +74,8 @@ def large(window: Any) -> tuple[str, str] | None:
         return None
     biggest = max(shown, key=lambda t: t.width() * t.height())
     if all(t.width() * t.height() < biggest.width() * biggest.height() for t in shown if t is not biggest):
-        return biggest.key  # type: ignore[no-any-return]
+        key: tuple[str, str] = biggest.key
+        return key
     return None
 
 
@@ -264,3 +265,32 @@ def test_mini_window_while_sharing(window: Any, relay: Any, drive: Any, qtbot: A
         drive.until(lambda: not mini.isVisible(), what="the mini window gone after leaving")
     finally:
         drive.run(bob.close())
+
+
+def test_views_reactions_and_mini_window_speak_chinese(make_ctx: Callable[..., Any], qtbot: Any) -> None:
+    import re
+
+    from client.ui.i18n import install_translator
+    from client.ui.main_window import MainWindow
+    from client.ui.reactions import reaction_name
+    from client.ui.error_text import error_sentence
+    from shared.errors import RateLimited
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    app = QApplication.instance()
+    assert app is not None
+    assert install_translator(app, "zh_CN") == "zh_CN"
+    try:
+        win = MainWindow(make_ctx())
+        qtbot.addWidget(win)
+        stage = win.stage_ui
+        views = stage.views
+        texts = [views.button.text(), *(a.text() for a in views.view_menu.actions() if a.text())]
+        texts += [stage.reactions.button.text(), *(reaction_name(k) for k in EMOJI)]
+        texts += [stage.mini.stop_button.text(), stage.mini.leave_button.text(), stage.mini.mute_button.text()]
+        texts += [a.text() for a in views.menu_for("someone", "camera").actions() if a.text()]
+        texts.append(error_sentence(RateLimited("Too many reactions at once. Wait a moment.", retry_after=1)))
+        for text in texts:
+            assert cjk.search(text), text
+    finally:
+        install_translator(app, "en")
