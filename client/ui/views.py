@@ -143,6 +143,10 @@ class Views(QObject):
             elif self.hide_no_video and tile.camera_muted:
                 hidden.add(key)
         self.grid.hidden = hidden
+        if self.grid.mode == "speaker" and (self.grid.speaker or "", "camera") not in self.grid.tiles:
+            # Before anyone spoke (or after the speaker left): someone else than oneself.
+            others = [row.participant_id for row in self.call.model.rows if row.participant_id != me]
+            self.grid.speaker = others[0] if others else None
         self.grid.relayout()
 
     def _meeting_left(self, *_: object) -> None:

@@ -270,10 +270,10 @@ def test_mini_window_while_sharing(window: Any, relay: Any, drive: Any, qtbot: A
 def test_views_reactions_and_mini_window_speak_chinese(make_ctx: Callable[..., Any], qtbot: Any) -> None:
     import re
 
+    from client.ui.error_text import error_sentence
     from client.ui.i18n import install_translator
     from client.ui.main_window import MainWindow
     from client.ui.reactions import reaction_name
-    from client.ui.error_text import error_sentence
     from shared.errors import RateLimited
 
     cjk = re.compile(r"[\u4e00-\u9fff]")
