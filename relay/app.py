@@ -121,7 +121,7 @@ class Relay:
         unmute_policy = UnmutePolicy(self.controls, self.meetings, self.states)
         self.media = MediaRelay(self.meetings, config.media, self.metrics, unmute_policy, self.files)
         handover = Handover(self.controls, self.meetings, self.lobby, self.audit)
-        self.stage = Stage(self.meetings, self.controls, self.audit, clock)  # spotlight, reactions
+        self.stage = Stage(self.meetings, self.controls, self.states, self.audit, clock)  # spotlight, reactions
         seat_listeners: list[SeatListener] = [self.media, self.chat, self.files, handover, self.recordings, self.states]
         seat_listeners.append(self.stage)
         self.seating = Seating(

@@ -51,6 +51,7 @@ class Controls:
     # them: kept by user id (seats change across a restart) and put back when they take a seat.
     host_muted: dict[str, set[str]] = field(default_factory=dict)
     spotlight: str = ""  # the seat a host spotlights for everyone (relay.stage), "" for nobody
+    spotlight_user_id: str = ""  # that seat's user, kept across a restart (relay.meeting_state)
 
     @property
     def host_now(self) -> str:

@@ -2,12 +2,14 @@
 
 A host or co-host spotlights one seat for everyone (kept in `Controls.spotlight` and told through
 ``meeting.state``; it ends when that seat goes). Reactions are relayed to everyone seated, with a
-token bucket per seat so that nobody can flood a meeting with them.
+token bucket per seat so that nobody can flood a meeting with them. The spotlight is saved by
+user id with the meeting's decisions, so it comes back on that person's new seat after a restart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from relay.audit import Audit
 from relay.controls import ControlsBook
@@ -17,15 +19,25 @@ from relay.ratelimit import TokenBucket
 from shared.errors import Forbidden, NotFound, RateLimited
 from shared.protocol import messages as m
 
+
+class PersistSoon(Protocol):
+    """Saving a meeting's decisions (relay.meeting_state)."""
+
+    def save_soon(self, meeting_id: str) -> None: ...
+
+
 # A burst of a few reactions, then one every two seconds.
 REACTION_BURST = 5
 REACTION_RATE = 0.5
 
 
 class Stage:
-    def __init__(self, meetings: Meetings, controls: ControlsBook, audit: Audit, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, meetings: Meetings, controls: ControlsBook, persist: PersistSoon, audit: Audit, clock: Callable[[], float]
+    ) -> None:
         self.meetings = meetings
         self.controls = controls
+        self.persist = persist
         self.audit = audit
         self.clock = clock
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
@@ -43,7 +55,9 @@ class Stage:
             raise NotFound("That person is no longer in the meeting.")
         if ctl.spotlight != target:
             ctl.spotlight = target
+            ctl.spotlight_user_id = meeting.participants[target].user_id if target else ""
             ctl.state_changed(meeting)
+            self.persist.save_soon(meeting.meeting_id)
             detail = {"participant": target}
             await self.audit.write(user_of(peer).username, "host.spotlight", meeting.meeting_id, detail)
         return m.Ok(id=req.id)
@@ -66,5 +80,6 @@ class Stage:
         self._buckets.pop((meeting_id, participant_id), None)
         ctl = self.controls.get(meeting_id)
         if ctl is not None and ctl.spotlight == participant_id:
-            ctl.spotlight = ""
+            ctl.spotlight = ctl.spotlight_user_id = ""
             ctl.state_changed(self.meetings.live.get(meeting_id))
+            self.persist.save_soon(meeting_id)

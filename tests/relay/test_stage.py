@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,8 @@ from client.engine.stage import StageDesk
 from relay.stage import REACTION_BURST
 from shared.errors import BadRequest, Forbidden, NotFound, RateLimited
 from tests.conftest import RunningRelay, signed_in
+from tests.media_fixtures import wait_until
+from tests.test_reconnect import free_port
 
 
 def expect(client: Any, predicate: Any, timeout: float = 10.0) -> asyncio.Task[Any]:
@@ -75,3 +80,43 @@ async def test_reactions_reach_everyone_and_a_flood_is_refused(relay: RunningRel
             await bob.react("heart")
     # Alice's own bucket is separate.
     await alice.react("thumbs_up")
+
+
+async def test_the_spotlight_comes_back_after_a_relay_restart(tmp_path: Path, make_client: Any) -> None:
+    """Saved by user id with the meeting's decisions: after a restart the spotlit person's new seat
+    is on the stage again, for everyone."""
+    relay = RunningRelay(tmp_path / "data", "[backup]\ninterval_hours = 0\n", port=free_port()).start()
+    try:
+        names = {n: relay.add_user(display=n) for n in ("Alice", "Bob")}
+        meeting = relay.create_meeting(names["Alice"], "Spotlight restart")
+        c = {n: await signed_in(make_client, relay, names[n]) for n in names}
+        desks = {n: MeetingDesk(c[n]) for n in names}
+        for n in names:
+            await c[n].join(meeting)
+        await StageDesk(c["Alice"]).spotlight(c["Bob"].participant_id or "")
+        bob = c["Bob"].user
+        assert bob is not None
+        bob_user = bob.user_id
+        await wait_until(lambda: stored_spotlight(relay) == bob_user, 10, "the spotlight saved")
+
+        back = [expect(c[n], lambda e: isinstance(e, ev.Reconnected), 30) for n in names]
+        assert relay.stop(signal.SIGTERM) == 0
+        relay.start()
+        await asyncio.gather(*back)
+
+        def spotlit(viewer: str) -> bool:
+            state = desks[viewer].state.get(meeting)
+            return state is not None and state.spotlight == c["Bob"].participant_id
+
+        for viewer in names:
+            await wait_until(lambda v=viewer: spotlit(v), 15, f"{viewer} to see Bob spotlit again")
+        for n in c:
+            await c[n].close()
+    finally:
+        relay.stop()
+
+
+def stored_spotlight(relay: RunningRelay) -> str:
+    with sqlite3.connect(relay.data_dir / "parley.db") as conn:
+        row = conn.execute("SELECT spotlight_user_id FROM meeting_state").fetchone()
+    return str(row[0]) if row else ""
