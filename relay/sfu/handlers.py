@@ -37,6 +37,8 @@ log = logging.getLogger("parley.relay.sfu")
 KIND_OF_SOURCE = {"mic": "audio", "camera": "video", "screen": "video"}
 SOURCES: dict[str, m.Source] = {"mic": "mic", "camera": "camera", "screen": "screen"}
 REMB_INTERVAL = 1.0
+BEAT = 0.25  # seconds between the REMBs that also tell each publisher its connection is alive
+AUDIO_REMB = 510_000  # an audio sender ignores the figure (Opus has no target); the packet is the beat
 REMB_FRESH = 5.0  # seconds a subscriber's REMB holds
 
 
@@ -409,27 +411,39 @@ class MediaRelay:
     # --- bitrate and keyframe upkeep ---------------------------------------------------------------
 
     async def _tick(self) -> None:
-        """Once a second: the relay's REMB to every video publisher, and overdue keyframe requests.
+        """Every `BEAT`: a REMB on every published stream; once a second: counters, liveness, keyframes.
 
-        Each published stream gets its own budget (the lowest any subscriber reports, within the
-        configured bounds), so a publisher of camera and screen is not starved by one estimate.
+        Each published video stream gets its own budget (the lowest any subscriber reports, within
+        the configured bounds), so a publisher of camera and screen is not starved by one estimate.
+        The REMBs come four times a second, on audio too, because the client takes a publish
+        connection that hears nothing from the relay for about a second as dead
+        (client/engine/media/watchdog.py): aiortc's own receiver reports come only every 0.5-1.5 s.
         """
+        beats = 0
         while True:
-            await asyncio.sleep(REMB_INTERVAL)
-            self.flush_counts()
-            try:
-                await self.check_liveness()
-            except Exception:
-                log.exception("media liveness check failed")
+            await asyncio.sleep(BEAT)
+            beats += 1
+            upkeep = beats % round(REMB_INTERVAL / BEAT) == 0
+            if upkeep:
+                self.flush_counts()
+                try:
+                    await self.check_liveness()
+                except Exception:
+                    log.exception("media liveness check failed")
             for seats in list(self.meetings.values()):
                 for me in list(seats.values()):
                     for track in list(me.published.values()):
-                        if track.kind != "video" or track.closed:
+                        if track.closed:
                             continue
                         with contextlib.suppress(Exception):
-                            if track.keyframe_wanted or any(s.need_keyframe for s in track.slots if s.ready):
+                            video = track.kind == "video"
+                            if (
+                                video
+                                and upkeep
+                                and (track.keyframe_wanted or any(s.need_keyframe for s in track.slots if s.ready))
+                            ):
                                 await track.request_keyframe()
-                            packet = track.remb_packet(self.remb_for(track))
+                            packet = track.remb_packet(self.remb_for(track) if video else AUDIO_REMB)
                             if packet is not None:
                                 await send_rtcp(track.receiver, packet)
 

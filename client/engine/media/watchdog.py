@@ -7,10 +7,16 @@ packets stopped (aiortc's ICE consent checks would need ~30 s to say so). The wa
 relay takes it for the same seat) when:
 
 - its state is "failed" or "closed": at once;
-- publish: no RTCP from the relay for `PUBLISH_SILENT` s (the relay reports about once a second
-  on every stream it receives, and sends a bitrate estimate for each video one);
-- subscribe: neither RTP nor RTCP on any of its m-lines for `SUBSCRIBE_SILENT` s (the relay's
-  senders report about once a second even when nothing is forwarded).
+- publish: no RTCP from the relay for `PUBLISH_SILENT` s (the relay sends a bitrate estimate on
+  every stream it receives four times a second, relay/sfu/handlers.py `BEAT`);
+- subscribe: no RTP of a live remote track and no RTCP for `SUBSCRIBE_SILENT_LIVE` s (audio
+  alone brings 50 packets a second), or, with nothing live, no RTCP for `SUBSCRIBE_SILENT` s (the
+  relay's senders report every 0.5-1.5 s even when nothing is forwarded).
+
+Silence only counts on a connection that carried packets since it was (re)built, so a camera slow to
+start or a remote participant whose machine froze costs at most one rebuild; and only while this
+process itself was running: a check that comes late (the machine was busy, `LATE`) first lets
+what arrived meanwhile be read before anything is called silent.
 
 It also tells, per remote track that should be flowing (present, not muted, its owner connected),
 when its frames stop (`RemoteTrackStalled`, the tile says so) and come back (`RemoteTrackResumed`),
@@ -40,8 +46,10 @@ from shared.webrtc import sender as senders
 log = logging.getLogger("parley.media")
 
 CHECK_INTERVAL = 0.25
-PUBLISH_SILENT = 3.0
+PUBLISH_SILENT = 1.0
 SUBSCRIBE_SILENT = 2.5
+SUBSCRIBE_SILENT_LIVE = 1.0
+LATE = 0.5  # a check this much later than `CHECK_INTERVAL` means this process was not running
 STALL_AFTER = {"video": 1.5, "audio": 1.5}  # seconds without a decoded frame on a live track
 FPS_WINDOW = 2.0
 RETRY_CAP = 8.0  # seconds between rebuilds that keep failing
@@ -102,6 +110,9 @@ class MediaWatchdog:
         self._frames: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self._failures: dict[str, int] = {}  # rebuilds in a row that failed, per connection
         self._retry_at: dict[str, float] = {}
+        self._opened: dict[str, float] = {}  # connection -> when the watchdog first saw it
+        self._last_check: float | None = None
+        self._deaf_until = 0.0  # silence is not judged before this (this process was not running)
 
     def reset(self) -> None:
         """Forget failed rebuilds (the session starts media over after a reconnection)."""
@@ -120,6 +131,9 @@ class MediaWatchdog:
 
     def check(self) -> None:
         now = self.clock()
+        if self._last_check is not None and now - self._last_check > CHECK_INTERVAL + LATE:
+            self._deaf_until = now + 2 * CHECK_INTERVAL  # read what queued up while we were stalled
+        self._last_check = now
         self._watch_connections(now)
         live = self._live_tracks()
         self._watch_tracks(live, now)
@@ -130,7 +144,7 @@ class MediaWatchdog:
             pc = self.session.publish_pc if name == "publish" else self.session.subscribe_pc
             if pc is not self._pcs[name]:  # a new connection: it starts with a clean slate
                 self._pcs[name] = pc
-                self._heard[name] = now
+                self._heard[name] = self._opened[name] = now
             pending = self._rebuilding.get(name)
             if pending is not None:
                 self._finish(name, pc, now, *pending)
@@ -146,7 +160,7 @@ class MediaWatchdog:
             if pc.connectionState in DEAD_STATES:
                 self.rebuild(name, pc.connectionState)
             elif name == "publish" and pc.connectionState == "connected" and self._has_senders(pc):
-                if now - self._heard[name] > PUBLISH_SILENT:
+                if self._fell_silent(name, PUBLISH_SILENT, now):
                     self.rebuild(name, "silent")
 
     def _watch_subscribe_packets(self, live: dict[tuple[str, str], str], now: float) -> None:
@@ -161,8 +175,17 @@ class MediaWatchdog:
             if stats is not None and stats.packet_at is not None:
                 heard = max(heard, stats.packet_at)
         self._heard["subscribe"] = heard
-        if now - heard > SUBSCRIBE_SILENT:
+        if self._fell_silent("subscribe", SUBSCRIBE_SILENT_LIVE if live else SUBSCRIBE_SILENT, now):
             self.rebuild("subscribe", "silent")
+
+    def _fell_silent(self, name: str, limit: float, now: float) -> bool:
+        """Whether ``name`` carried packets once and has heard nothing for ``limit`` seconds since.
+
+        A connection that never carried anything is judged by its state instead (ICE or DTLS fail):
+        a camera that takes a while to start must not have its new connection rebuilt for it.
+        """
+        heard = self._heard.get(name, 0.0)
+        return heard > self._opened.get(name, now) and now - heard > limit and now >= self._deaf_until
 
     def _live_tracks(self) -> dict[tuple[str, str], str]:
         """Remote tracks that should be delivering frames now -> their kind."""
@@ -271,7 +294,7 @@ class MediaWatchdog:
             if pc is not None or (name == "subscribe" and self._since):
                 return  # still connecting, or the relay's first offer is on its way
         del self._rebuilding[name]
-        self._heard[name] = now
+        self._heard[name] = self._opened[name] = now  # silence counts again once packets came
         if error is not None or state in DEAD_STATES or (pc is not None and state != "connected"):
             log.warning("rebuilding the %s connection failed: %r", name, error)
             if self._signalling_down():

@@ -111,3 +111,73 @@ async def test_a_dead_connection_is_rebuilt_once_and_not_while_the_websocket_is_
     watchdog.check()
     assert session.events[-1] == ev.MediaRestarted("publish", "closed", 0.0)
     assert watchdog.report()["sending"] == "ok"
+
+
+class FakeTransceiver:
+    def __init__(self, mid: str, kind: str) -> None:
+        self.mid, self.kind = mid, kind
+
+
+class SubscribePc(FakePc):
+    def getTransceivers(self) -> list[Any]:
+        return [FakeTransceiver("0", "audio")]
+
+
+def subscribing(session: FakeSession, clock: Clock) -> tuple[MediaWatchdog, TrackStats]:
+    watchdog = MediaWatchdog(session, clock)  # type: ignore[arg-type]
+    watchdog._hook = lambda name, pc: None  # no aiortc objects here
+    session.subscribe_pc = SubscribePc()
+    return watchdog, session.add("0", "alice", "mic", "audio")
+
+
+async def test_a_subscribe_connection_with_live_media_is_dead_after_a_second_of_silence() -> None:
+    from client.engine.media.watchdog import SUBSCRIBE_SILENT, SUBSCRIBE_SILENT_LIVE
+
+    session, clock = FakeSession(), Clock()
+    watchdog, mic = subscribing(session, clock)
+    for _ in range(12):  # packets keep coming: alive
+        mic.packet_at = clock.now
+        watchdog.check()
+        clock.now += 0.25
+    assert session.rebuilt == []
+    stopped = mic.packet_at
+    assert stopped is not None
+    while not session.events or not isinstance(session.events[-1], ev.MediaInterrupted):
+        watchdog.check()
+        await asyncio.sleep(0)
+        clock.now += 0.25
+        assert clock.now - stopped < SUBSCRIBE_SILENT, "a live connection's silence was not noticed"
+    assert session.events[-1] == ev.MediaInterrupted("subscribe", "silent")
+    assert SUBSCRIBE_SILENT_LIVE < clock.now - stopped <= SUBSCRIBE_SILENT_LIVE + 0.5
+
+
+async def test_silence_while_this_process_was_not_running_is_not_taken_for_a_dead_connection() -> None:
+    session, clock = FakeSession(), Clock()
+    watchdog, mic = subscribing(session, clock)
+    mic.packet_at = clock.now
+    watchdog.check()
+    clock.now += 3.0  # the machine was busy: the next check comes three seconds late
+    watchdog.check()
+    clock.now += 0.25
+    mic.packet_at = clock.now - 0.1  # what queued up meanwhile is read now
+    watchdog.check()
+    await asyncio.sleep(0)
+    assert session.rebuilt == [] and kinds(session).count("MediaInterrupted") == 0
+    # Real silence after that is still noticed.
+    for _ in range(8):
+        clock.now += 0.25
+        watchdog.check()
+    await asyncio.sleep(0)
+    assert session.rebuilt == ["subscribe"]
+
+
+async def test_a_connection_that_never_carried_packets_is_left_to_its_state() -> None:
+    """A camera slow to start (or a remote participant whose machine froze) must not have the new
+    connection rebuilt again and again: silence counts only after packets came on it."""
+    session, clock = FakeSession(), Clock()
+    watchdog, _mic = subscribing(session, clock)
+    for _ in range(20):  # five seconds, nothing arrives
+        watchdog.check()
+        clock.now += 0.25
+    await asyncio.sleep(0)
+    assert session.rebuilt == []
