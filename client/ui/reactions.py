@@ -69,7 +69,8 @@ class Reactions(QObject):
         tile = self.call.grid.tile(participant_id)
         if tile is None:
             return
-        tile.set_reaction(EMOJI.get(kind, ""))
+        # The name too: readable where no emoji font is installed, and for screen readers.
+        tile.set_reaction(f"{EMOJI.get(kind, '')} {reaction_name(kind)}")
         tile.setToolTip(f"{tile.accessibleName()} — {reaction_name(kind)}")
         timer = self._timers.get(participant_id)
         if timer is None:

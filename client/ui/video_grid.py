@@ -192,11 +192,15 @@ class VideoTile(QWidget):
 
     def _paint_reaction(self, painter: QPainter, rect: QRect) -> None:
         font = QFont(self.font())
-        font.setPixelSize(max(18, min(48, rect.height() // 5)))
+        font.setPixelSize(max(14, min(32, rect.height() // 7)))
+        font.setBold(True)
         painter.setFont(font)
-        side = font.pixelSize() + 16
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(self.reaction, Qt.TextElideMode.ElideRight, max(20, rect.width() - 64))
+        box = QRect(8, 8, metrics.horizontalAdvance(text) + 16, metrics.height() + 8)
+        painter.fillRect(box, LABEL_BG)
         painter.setPen(QColor("white"))
-        painter.drawText(QRect(8, 8, side * 2, side), Qt.AlignmentFlag.AlignLeft, self.reaction)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.setFont(self.font())
 
     def _paint_avatar(self, painter: QPainter, rect: QRect) -> None:
