@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
@@ -53,7 +53,13 @@ class MiniWindow(QWidget):
         media.frame_ready.connect(self._frame)
         media.audio_level_changed.connect(self._follow_speaker)
         session.meeting_left.connect(self._meeting_left)
+        window.installEventFilter(self)  # the main window closing closes this one too
         self._describe()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.main_window and event.type() == QEvent.Type.Close:
+            self.hide()
+        return False
 
     def _meeting_left(self, *_: object) -> None:
         self.sharing_changed(False)

@@ -258,6 +258,14 @@ def test_mini_window_while_sharing(window: Any, relay: Any, drive: Any, qtbot: A
         drive.until(lambda: not mini.isVisible(), what="the mini window gone")
         drive.until(lambda: not window.isMinimized(), what="the main window back")
         assert not window.ctx.media.sharing
+        # Closing the small window brings the main one back; sharing goes on.
+        drive.call(lambda: qtbot.mouseClick(window.call.share_button, Qt.MouseButton.LeftButton))
+        drive.until(lambda: mini.isVisible() and window.isMinimized(), what="the mini window again")
+        drive.call(mini.close)
+        drive.until(lambda: not window.isMinimized(), what="the main window back after closing it")
+        assert window.ctx.media.sharing
+        drive.call(lambda: qtbot.mouseClick(window.call.share_button, Qt.MouseButton.LeftButton))
+        drive.until(lambda: not window.ctx.media.sharing, what="sharing stopped from the bar")
         # Share again and leave from the mini window.
         drive.call(lambda: qtbot.mouseClick(window.call.share_button, Qt.MouseButton.LeftButton))
         drive.until(lambda: mini.isVisible(), what="the mini window again")
@@ -295,3 +303,28 @@ def test_views_reactions_and_mini_window_speak_chinese(make_ctx: Callable[..., A
             assert cjk.search(text), text
     finally:
         install_translator(app, "en")
+
+
+def test_what_takes_the_stage_first(qtbot: Any) -> None:
+    """Pinned (here) before spotlit (by the host) before a shared screen before speaker view."""
+    from client.ui.video_grid import VideoGrid
+
+    grid = VideoGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1200, 700)
+    for pid in ("me", "ann", "ben"):
+        grid.add_tile(pid, "camera", pid)
+    assert grid.stage_key is None  # gallery
+    grid.mode, grid.speaker = "speaker", "ben"
+    assert grid.stage_key == ("ben", "camera")
+    grid.add_tile("ann", "screen", "ann")
+    assert grid.stage_key == ("ann", "screen")
+    grid.spotlight = "me"
+    assert grid.stage_key == ("me", "camera")
+    grid.pinned = ("ben", "camera")
+    assert grid.stage_key == ("ben", "camera")
+    grid.remove_tile("ben", "camera")  # a pin of someone who left no longer counts
+    assert grid.stage_key == ("me", "camera")
+    grid.hidden = {("me", "camera")}
+    grid.relayout()
+    assert grid.tile("me").isVisibleTo(grid)  # hidden, but on the stage it stays shown
