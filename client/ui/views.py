@@ -179,8 +179,11 @@ class Views(QObject):
     def _row_menu(self, pos: QPoint) -> None:
         view = self.call.participants_panel.view
         index = view.indexAt(pos)
-        if not index.isValid():
-            return
+        if not index.isValid():  # from the keyboard (Menu key, Shift+F10): the selected row
+            index = view.currentIndex()
+            if not index.isValid():
+                return
+            pos = view.visualRect(index).center()
         view.setCurrentIndex(index)
         participant_id = str(view.model().data(index, ROLE_ID))
         self.popup(self.menu_for(participant_id, "camera"), view.viewport().mapToGlobal(pos))

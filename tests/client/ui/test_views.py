@@ -164,6 +164,13 @@ def test_pin_speaker_view_hiding_and_full_screen(window: Any, relay: Any, drive:
         assert "Make co-host" in [a.text() for a in menu.actions()]
         choose(drive, menu, "Mute")
         drive.until(lambda: carol.participants[carol_id].muted.get("mic"), what="Carol muted by the host")
+        # From the keyboard (Menu key, Shift+F10: no pointer over a row): the selected row's menu.
+        below = QPoint(4, view.viewport().height() - 2)
+        assert not view.indexAt(below).isValid()
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, below, view.viewport().mapToGlobal(below))
+        drive.call(lambda: QApplication.sendEvent(view.viewport(), event))
+        assert "Pin for me" in [a.text() for a in menu_of(view).actions()]
+        drive.call(menu_of(view).hide)
     finally:
         drive.run(bob.close())
         drive.run(carol.close())
