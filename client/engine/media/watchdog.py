@@ -13,10 +13,12 @@ relay takes it for the same seat) when:
   alone brings 50 packets a second), or, with nothing live, no RTCP for `SUBSCRIBE_SILENT` s (the
   relay's senders report every 0.5-1.5 s even when nothing is forwarded).
 
-Silence only counts on a connection that carried packets since it was (re)built, so a camera slow to
-start or a remote participant whose machine froze costs at most one rebuild; and only while this
-process itself was running: a check that comes late (the machine was busy, `LATE`) first lets
-what arrived meanwhile be read before anything is called silent.
+Those short limits hold only while the other connection is heard (`CORROBORATE`): silence on both
+means this process reads its sockets late (a busy machine) or the relay is stalled, and then the
+longer `PUBLISH_SILENT_ALONE` / `SUBSCRIBE_SILENT` apply. Silence only counts on a connection that
+carried packets since it was (re)built, so a camera slow to start or a remote participant whose
+machine froze costs at most one rebuild; and not right after a check that came late (this process
+was not running, `LATE`): what arrived meanwhile is read first.
 
 It also tells, per remote track that should be flowing (present, not muted, its owner connected),
 when its frames stop (`RemoteTrackStalled`, the tile says so) and come back (`RemoteTrackResumed`),
@@ -46,9 +48,11 @@ from shared.webrtc import sender as senders
 log = logging.getLogger("parley.media")
 
 CHECK_INTERVAL = 0.25
-PUBLISH_SILENT = 1.0
+PUBLISH_SILENT = 1.0  # while the subscribe connection is heard (`CORROBORATE`)
+PUBLISH_SILENT_ALONE = 3.0  # otherwise
 SUBSCRIBE_SILENT = 2.5
-SUBSCRIBE_SILENT_LIVE = 1.0
+SUBSCRIBE_SILENT_LIVE = 1.0  # while a live remote track should flow and the publish connection is heard
+CORROBORATE = 0.6  # the other connection heard this recently: this process reads its sockets
 LATE = 0.5  # a check this much later than `CHECK_INTERVAL` means this process was not running
 STALL_AFTER = {"video": 1.5, "audio": 1.5}  # seconds without a decoded frame on a live track
 FPS_WINDOW = 2.0
@@ -160,7 +164,7 @@ class MediaWatchdog:
             if pc.connectionState in DEAD_STATES:
                 self.rebuild(name, pc.connectionState)
             elif name == "publish" and pc.connectionState == "connected" and self._has_senders(pc):
-                if self._fell_silent(name, PUBLISH_SILENT, now):
+                if self._fell_silent(name, PUBLISH_SILENT, PUBLISH_SILENT_ALONE, now):
                     self.rebuild(name, "silent")
 
     def _watch_subscribe_packets(self, live: dict[tuple[str, str], str], now: float) -> None:
@@ -175,17 +179,24 @@ class MediaWatchdog:
             if stats is not None and stats.packet_at is not None:
                 heard = max(heard, stats.packet_at)
         self._heard["subscribe"] = heard
-        if self._fell_silent("subscribe", SUBSCRIBE_SILENT_LIVE if live else SUBSCRIBE_SILENT, now):
+        if self._fell_silent("subscribe", SUBSCRIBE_SILENT_LIVE if live else SUBSCRIBE_SILENT, SUBSCRIBE_SILENT, now):
             self.rebuild("subscribe", "silent")
 
-    def _fell_silent(self, name: str, limit: float, now: float) -> bool:
-        """Whether ``name`` carried packets once and has heard nothing for ``limit`` seconds since.
+    def _fell_silent(self, name: str, fast: float, slow: float, now: float) -> bool:
+        """Whether ``name`` carried packets once and has heard nothing for long enough since.
 
-        A connection that never carried anything is judged by its state instead (ICE or DTLS fail):
-        a camera that takes a while to start must not have its new connection rebuilt for it.
+        Long enough is ``fast`` while the other connection is heard (the path of this one died),
+        ``slow`` when it is not either: then this process may be reading its sockets late (a busy
+        machine), or the relay may be stalled, and both would come back by themselves. A connection
+        that never carried anything is judged by its state instead (ICE or DTLS fail): a camera
+        that takes a while to start must not have its new connection rebuilt for it.
         """
         heard = self._heard.get(name, 0.0)
-        return heard > self._opened.get(name, now) and now - heard > limit and now >= self._deaf_until
+        if heard <= self._opened.get(name, now) or now < self._deaf_until:
+            return False
+        other = "subscribe" if name == "publish" else "publish"
+        corroborated = self._pcs.get(other) is not None and now - self._heard.get(other, 0.0) <= CORROBORATE
+        return now - heard > (fast if corroborated else slow)
 
     def _live_tracks(self) -> dict[tuple[str, str], str]:
         """Remote tracks that should be delivering frames now -> their kind."""
@@ -233,6 +244,10 @@ class MediaWatchdog:
         self._stalled.pop(key, None)
         log.info("remote %s of %s resumed", key[1], key[0])
         self.session._emit(ev.RemoteTrackResumed(key[0], key[1], self._kinds.get(key, "video")))
+
+    def heard(self, connection: str) -> None:
+        """Something arrived on ``connection`` now (its RTCP hooks call this)."""
+        self._heard[connection] = self.clock()
 
     def heard_at(self, connection: str) -> float:
         """When RTCP (or, subscribe, RTP of a live track) last arrived on ``connection``."""
@@ -325,7 +340,7 @@ class MediaWatchdog:
 
         def heard() -> None:
             if self._pcs[name] is pc:
-                self._heard[name] = self.clock()
+                self.heard(name)
 
         for transceiver in pc.getTransceivers():
             if name == "publish":

@@ -127,6 +127,7 @@ def subscribing(session: FakeSession, clock: Clock) -> tuple[MediaWatchdog, Trac
     watchdog = MediaWatchdog(session, clock)  # type: ignore[arg-type]
     watchdog._hook = lambda name, pc: None  # no aiortc objects here
     session.subscribe_pc = SubscribePc()
+    session.publish_pc = FakePc("connected")  # heard when a test says so (the relay's REMBs)
     return watchdog, session.add("0", "alice", "mic", "audio")
 
 
@@ -137,12 +138,14 @@ async def test_a_subscribe_connection_with_live_media_is_dead_after_a_second_of_
     watchdog, mic = subscribing(session, clock)
     for _ in range(12):  # packets keep coming: alive
         mic.packet_at = clock.now
+        watchdog.heard("publish")
         watchdog.check()
         clock.now += 0.25
     assert session.rebuilt == []
     stopped = mic.packet_at
     assert stopped is not None
     while not session.events or not isinstance(session.events[-1], ev.MediaInterrupted):
+        watchdog.heard("publish")  # the publish connection still hears the relay: this path died
         watchdog.check()
         await asyncio.sleep(0)
         clock.now += 0.25
@@ -166,6 +169,7 @@ async def test_silence_while_this_process_was_not_running_is_not_taken_for_a_dea
     # Real silence after that is still noticed.
     for _ in range(8):
         clock.now += 0.25
+        watchdog.heard("publish")
         watchdog.check()
     await asyncio.sleep(0)
     assert session.rebuilt == ["subscribe"]
@@ -181,3 +185,29 @@ async def test_a_connection_that_never_carried_packets_is_left_to_its_state() ->
         clock.now += 0.25
     await asyncio.sleep(0)
     assert session.rebuilt == []
+
+
+async def test_silence_on_both_connections_waits_longer() -> None:
+    """Neither connection hears anything: this process reads its sockets late or the relay is
+    stalled, and both come back by themselves; only the longer limit rebuilds."""
+    from client.engine.media.watchdog import SUBSCRIBE_SILENT, SUBSCRIBE_SILENT_LIVE
+
+    session, clock = FakeSession(), Clock()
+    watchdog, mic = subscribing(session, clock)
+    watchdog.check()  # the connections are new
+    clock.now += 0.25
+    mic.packet_at = clock.now
+    watchdog.heard("publish")
+    watchdog.check()
+    stopped = clock.now
+    while clock.now - stopped < SUBSCRIBE_SILENT - 0.1:
+        clock.now += 0.25
+        watchdog.check()
+        await asyncio.sleep(0)
+        if clock.now - stopped > SUBSCRIBE_SILENT_LIVE + 0.5:
+            assert session.rebuilt == [], "rebuilt although the publish connection was silent too"
+    for _ in range(3):
+        clock.now += 0.25
+        watchdog.check()
+    await asyncio.sleep(0)
+    assert session.rebuilt == ["subscribe"]
