@@ -50,6 +50,7 @@ from relay.seating import Seating, SeatListener
 from relay.sessions import Sessions
 from relay.sfu.datachannels import FileRelay
 from relay.sfu.handlers import MediaRelay
+from relay.stage import Stage
 from relay.store.db import Database
 from shared.errors import BadRequest, Unavailable
 from shared.protocol import messages as m
@@ -120,7 +121,9 @@ class Relay:
         unmute_policy = UnmutePolicy(self.controls, self.meetings, self.states)
         self.media = MediaRelay(self.meetings, config.media, self.metrics, unmute_policy, self.files)
         handover = Handover(self.controls, self.meetings, self.lobby, self.audit)
+        self.stage = Stage(self.meetings, self.controls, self.states, self.audit, clock)  # spotlight, reactions
         seat_listeners: list[SeatListener] = [self.media, self.chat, self.files, handover, self.recordings, self.states]
+        seat_listeners.append(self.stage)
         self.seating = Seating(
             self.meetings,
             self.controls,
@@ -180,6 +183,8 @@ class Relay:
                 route(m.EndMeeting, self.seating.end),
                 route(m.HostAction, self.host_actions.act),
                 route(m.RaiseHand, self.host_actions.raise_hand),
+                route(m.SetSpotlight, self.stage.spotlight),
+                route(m.SendReaction, self.stage.react),
                 route(m.ListRooms, self.bookings.list_rooms),
                 route(m.BookRoom, self.hosting.hosts_only(self.people.creating_invitees(self.bookings.book))),
                 route(m.EditBooking, self.people.creating_invitees(self.bookings.edit)),

@@ -55,6 +55,8 @@ class Controls:
     # user id -> the sources ("mic", "camera") a host or co-host muted, until that person unmutes
     # them: kept by user id (seats change across a restart) and put back when they take a seat.
     host_muted: dict[str, set[str]] = field(default_factory=dict)
+    spotlight: str = ""  # the seat a host spotlights for everyone (relay.stage), "" for nobody
+    spotlight_user_id: str = ""  # that seat's user, kept across a restart (relay.meeting_state)
 
     @property
     def host_now(self) -> str:
@@ -76,6 +78,7 @@ class Controls:
             hands=hands,
             ends_at=self.ends_at,
             started_at=self.started_at,
+            spotlight=self.spotlight,
         )
 
     def state_changed(self, meeting: LiveMeeting | None) -> None:

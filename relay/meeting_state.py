@@ -5,8 +5,8 @@ Hosts' decisions live in memory while a meeting runs (`relay.controls.Controls`,
 on the seats, the `relay.recording.RecordingBook`). This module copies them to the database after
 every change (one upsert) and puts them back when a meeting is first loaded after a restart:
 co-hosts named in the meeting, people admitted and removed, the lock, "mute all" forbidding
-unmuting, mutes a host imposed (until the person unmutes), and the recording indicator (who
-records, since when, whether co-hosts may record).
+unmuting, mutes a host imposed (until the person unmutes), the recording indicator (who
+records, since when, whether co-hosts may record), and whom the host spotlights.
 
 Participant ids change when people come back after a restart, so everything is kept by user id:
 a co-host gets the role again when they take a seat, a host handed over during the meeting is the
@@ -143,6 +143,7 @@ class MeetingStates:
             "recording_started_at": rec.started_at if recorder else 0.0,
             "allow_cohost_recording": rec.cohosts_allowed,
             "host_muted": {user: sorted(sources) for user, sources in ctl.host_muted.items() if sources},
+            "spotlight_user_id": ctl.spotlight_user_id,
             "updated_at": self.clock(),
         }
 
@@ -216,6 +217,7 @@ class MeetingStates:
             for user, sources in (row.host_muted or {}).items()
             if isinstance(sources, list)
         }
+        ctl.spotlight_user_id = row.spotlight_user_id or ""
 
     def seated(self, ctl: Controls, meeting: LiveMeeting, seat: Participant) -> None:
         """Someone took a seat: give a saved co-host the role back, and the mutes a host imposed
@@ -231,6 +233,9 @@ class MeetingStates:
                 changed = True
         if changed:
             meeting.seat_updated(seat)
+        if ctl.spotlight_user_id == seat.user_id and ctl.spotlight != seat.participant_id:
+            ctl.spotlight = seat.participant_id  # spotlit before a restart: on the stage again
+            ctl.state_changed(meeting)
         state = self.recordings.get(meeting.meeting_id)
         if state is not None and state.recording and ctl.recorder_user_id == seat.user_id:
             state.by_participant_id = seat.participant_id

@@ -185,6 +185,14 @@ class MeetingStateUpdated:
 
 
 @dataclass(frozen=True)
+class ReactionArrived:
+    """Someone in the meeting (perhaps this person) reacted: show it on their tile for a while."""
+
+    participant_id: str
+    reaction: str
+
+
+@dataclass(frozen=True)
 class AskedByHost:
     """A host asks this person to unmute or start video; they decide."""
 
@@ -323,6 +331,7 @@ EngineEvent = (
     | LobbyAnswered
     | LobbyQueueChanged
     | MeetingStateUpdated
+    | ReactionArrived
     | AskedByHost
     | MeetingEndAnnounced
     | MaintenanceNotified

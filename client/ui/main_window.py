@@ -22,6 +22,7 @@ from client.ui.resources import app_icon
 from client.ui.retranslate import retranslate_widgets
 from client.ui.settings_dialog import SettingsDialog
 from client.ui.signin import SignInView
+from client.ui.stage_ui import install_stage_ui
 from shared.links import BadLink, MeetingLink, parse_link
 
 
@@ -48,6 +49,8 @@ class MainWindow(QMainWindow):
         self.chat_files = install_chat_files(self)  # the call's chat and files panels
         self.in_call = install_in_call(self)  # one raise hand, header, knock, notices, badges, Leave
         self.meeting_info = install_meeting_info(self)  # title, host, links, copy invitation
+        # Views, reactions, and the mini window while sharing.
+        self.stage_ui = install_stage_ui(self, self.call, self.meeting_ui.controls)
         self.show_view(self.sign_in)
 
         ctx.session.signed_in.connect(self._signed_in)

@@ -9,8 +9,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from client.ui import icons
@@ -42,6 +52,9 @@ class VideoTile(QWidget):
         self.frames_painted = 0
         self._fresh = False
         self.size_changed: Callable[[VideoTile, int, int], None] | None = None
+        self.reaction = ""  # a reaction (an emoji) shown for a few seconds (client/ui/reactions.py)
+        self.double_clicked: Callable[[VideoTile], None] | None = None
+        self.menu_requested: Callable[[VideoTile, QPoint], None] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # tiles are reached with Tab, named for readers
@@ -114,6 +127,20 @@ class VideoTile(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(320, 180)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.double_clicked is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.double_clicked(self)
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self.menu_requested is not None:
+            self.menu_requested(self, event.globalPos())
+
+    def set_reaction(self, reaction: str) -> None:
+        self.reaction = reaction
+        self.update()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = self.rect()
@@ -138,6 +165,8 @@ class VideoTile(QWidget):
         self._paint_label(painter, rect)
         if self.hand_raised:
             icons.icon("hand").paint(painter, QRect(rect.right() - 36, 8, 28, 28))
+        if self.reaction:
+            self._paint_reaction(painter, rect)
         if self.speaking:
             painter.setPen(QPen(SPEAKING, 4))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -166,6 +195,19 @@ class VideoTile(QWidget):
         painter.fillRect(box, LABEL_BG)
         painter.setPen(QColor("white"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_reaction(self, painter: QPainter, rect: QRect) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(max(14, min(32, rect.height() // 7)))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(self.reaction, Qt.TextElideMode.ElideRight, max(20, rect.width() - 64))
+        box = QRect(8, 8, metrics.horizontalAdvance(text) + 16, metrics.height() + 8)
+        painter.fillRect(box, LABEL_BG)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setFont(self.font())
 
     def _paint_avatar(self, painter: QPainter, rect: QRect) -> None:
         side = max(24, min(rect.width(), rect.height()) // 3)
@@ -231,6 +273,15 @@ class VideoGrid(QWidget):
         self.setObjectName("videoGrid")
         self.setMinimumSize(320, 200)
         self.tile_resized: Callable[[VideoTile, int, int], None] | None = None
+        # The view (client/ui/views.py sets these): speaker view puts ``speaker`` on the stage; a
+        # local pin, else the host's spotlight, else a shared screen takes the stage first.
+        self.mode = "gallery"  # or "speaker"
+        self.pinned: tuple[str, str] | None = None
+        self.spotlight = ""  # participant id
+        self.speaker: str | None = None  # the last active speaker
+        self.hidden: set[tuple[str, str]] = set()  # self view and tiles without video, when hidden
+        self.tile_double_clicked: Callable[[VideoTile], None] | None = None
+        self.tile_menu_requested: Callable[[VideoTile, QPoint], None] | None = None
 
     def add_tile(self, participant_id: str, source: str, name: str) -> VideoTile:
         key = (participant_id, source)
@@ -239,6 +290,8 @@ class VideoGrid(QWidget):
             return tile
         tile = VideoTile(participant_id, source, name, self)
         tile.size_changed = self._tile_resized
+        tile.double_clicked = lambda t: self.tile_double_clicked(t) if self.tile_double_clicked else None
+        tile.menu_requested = lambda t, pos: self.tile_menu_requested(t, pos) if self.tile_menu_requested else None
         self.tiles[key] = tile
         rank = self._rank(key, (f"name:{name}", source))
         later = [i for i, k in enumerate(self.order) if self._ranks.get(k, 0) > rank]
@@ -275,9 +328,21 @@ class VideoGrid(QWidget):
 
     @property
     def stage_key(self) -> tuple[str, str] | None:
+        """The tile painted large: pinned, else spotlit, else a shared screen, else (speaker view)
+        the last active speaker, or the newest tile shown before anyone spoke."""
+        spotlit = (self.spotlight, "camera")
+        for key in (self.pinned, spotlit):
+            if key is not None and key in self.tiles:
+                return key
         for key in self.order:
             if key[1] == "screen":
                 return key
+        if self.mode == "speaker" and self.order:
+            speaker = (self.speaker or "", "camera")
+            if speaker in self.tiles:
+                return speaker
+            shown = [k for k in self.order if k not in self.hidden]
+            return shown[-1] if shown else self.order[0]
         return None
 
     def _tile_resized(self, tile: VideoTile, width: int, height: int) -> None:
@@ -290,7 +355,12 @@ class VideoGrid(QWidget):
 
     def relayout(self) -> None:
         stage = self.stage_key
-        keys = [k for k in self.order if k != stage]
+        keys = [k for k in self.order if k != stage and k not in self.hidden]
+        for key in self.hidden - {stage}:
+            if key in self.tiles:
+                self.tiles[key].hide()
+        if stage is not None:
+            self.tiles[stage].show()
         if stage is not None:
             strip_w = max(160, self.width() // 5) if keys else 0
             self.tiles[stage].setGeometry(GAP, GAP, self.width() - strip_w - 3 * GAP, self.height() - 2 * GAP)

@@ -211,6 +211,17 @@ def run_variant(variant: str) -> None:
         save(info.grab(), "meeting-info")
         info.close()
 
+        # Speaker view (the last speaker large, the others in a strip) with a reaction on our tile.
+        stage_ui = win.stage_ui
+        stage_ui.views.set_mode("speaker")
+        shots.until(lambda: win.call.grid.stage_key is not None, 30, "speaker view")
+        stage_ui.reactions.send("celebrate")
+        own = win.call.grid.tile(win.ctx.session.participant_id)
+        shots.until(lambda: own.reaction, 30, "our reaction")
+        shots.steady(win)
+        shots.screen("call-speaker")
+        stage_ui.views.set_mode("gallery")
+
         procs.append(headless(relay, link, sharer, "--screen"))
         shots.until(lambda: win.call.grid.stage_key is not None, 60, "stage layout")
         shots.until(lambda: win.call.grid.tiles[win.call.grid.stage_key].frames_painted > 5, 30, "shared screen")

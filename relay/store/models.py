@@ -264,3 +264,5 @@ class MeetingStateRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
     # user id -> sources a host muted (migration 0007_host_mutes)
     host_muted: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the user the host spotlighted for everyone, "" for nobody (migration 0013_views_spotlight)
+    spotlight_user_id: Mapped[str] = mapped_column(String(32), default="")

@@ -1413,6 +1413,16 @@
             <source>Hide details</source>
             <translation>隐藏详细信息</translation>
         </message>
+        <message>
+            <location filename="../../relay/stage.py" />
+            <source>Too many reactions at once. Wait a moment.</source>
+            <translation>表情回应发送过于频繁。请稍等片刻。</translation>
+        </message>
+        <message>
+            <location filename="../../relay/stage.py" />
+            <source>Only the host or a co-host can spotlight someone for everyone.</source>
+            <translation>只有主持人或联合主持人才能为所有人聚焦某人。</translation>
+        </message>
     </context>
     <context>
         <name>SoundSettings</name>
@@ -2363,6 +2373,170 @@
             <location filename="../../client/ui/people.py" line="31" />
             <source>Invited people</source>
             <translation>受邀人员</translation>
+        </message>
+    </context>
+    <context>
+        <name>Views</name>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>View</source>
+            <translation>视图</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Gallery view</source>
+            <translation>图库视图</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Speaker view</source>
+            <translation>演讲者视图</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Hide self view</source>
+            <translation>隐藏自己的画面</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Hide people without video</source>
+            <translation>隐藏未开视频的人</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Full screen</source>
+            <translation>全屏</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Gallery or speaker view, full screen ({0})</source>
+            <translation>图库或演讲者视图，全屏（{0}）</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Actions for this person</source>
+            <translation>对此人的操作</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Unpin</source>
+            <translation>取消固定</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Pin for me</source>
+            <translation>为我固定</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Remove spotlight</source>
+            <translation>取消聚焦</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Spotlight for everyone</source>
+            <translation>为所有人聚焦</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Mute</source>
+            <translation>静音</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Make co-host</source>
+            <translation>设为联合主持人</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/views.py" />
+            <source>Remove</source>
+            <translation>移出会议</translation>
+        </message>
+    </context>
+    <context>
+        <name>Reactions</name>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Thumbs up</source>
+            <translation>点赞</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Clap</source>
+            <translation>鼓掌</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Laugh</source>
+            <translation>大笑</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Heart</source>
+            <translation>爱心</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Surprised</source>
+            <translation>惊讶</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Celebrate</source>
+            <translation>庆祝</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>React</source>
+            <translation>表情回应</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Send a reaction everyone sees on your picture</source>
+            <translation>发送一个所有人都能在你的画面上看到的表情</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/reactions.py" />
+            <source>Reactions</source>
+            <translation>表情回应</translation>
+        </message>
+    </context>
+    <context>
+        <name>MiniWindow</name>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Sharing — Parley</source>
+            <translation>正在共享 — Parley</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>You are sharing your screen.</source>
+            <translation>你正在共享屏幕。</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Stop sharing</source>
+            <translation>停止共享</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Leave</source>
+            <translation>离开</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Unmute</source>
+            <translation>取消静音</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Mute</source>
+            <translation>静音</translation>
+        </message>
+        <message>
+            <location filename="../../client/ui/mini_window.py" />
+            <source>Nobody else is here yet</source>
+            <translation>还没有其他人加入</translation>
         </message>
     </context>
 </TS>

@@ -440,6 +440,7 @@ class MeetingState(msgspec.Struct):
     hands: list[str] = msgspec.field(default_factory=list)
     ends_at: float = 0.0
     started_at: float = 0.0
+    spotlight: str = ""  # the participant the host spotlights for everyone ("" for nobody)
 
 
 class ListRooms(_Msg, tag="room.list"):
@@ -930,6 +931,34 @@ class MeetingDescribed(_Msg, tag="meeting.described"):
     meeting: MeetingInfo
 
 
+# --- views and reactions (issue 19) ---------------------------------------------------------
+
+ReactionKind = Literal["thumbs_up", "clap", "laugh", "heart", "surprised", "celebrate"]
+
+
+class SetSpotlight(_Msg, tag="meeting.spotlight"):
+    """A host or co-host spotlights ``participant_id`` for everyone (large on every screen);
+    "" ends the spotlight. Everyone learns it through ``meeting.state`` (``spotlight``)."""
+
+    id: int
+    participant_id: str = ""
+
+
+class SendReaction(_Msg, tag="meeting.react"):
+    """Show a reaction on one's own tile at everyone's screen for a few seconds (rate-limited)."""
+
+    id: int
+    reaction: ReactionKind
+
+
+class ReactionShown(_Msg, tag="meeting.reaction"):
+    """Someone in the meeting reacted."""
+
+    meeting_id: str
+    participant_id: str
+    reaction: ReactionKind
+
+
 Request = (
     Hello
     | Login
@@ -969,6 +998,8 @@ Request = (
     | ReofferFile
     | SearchPeople
     | DescribeMeeting
+    | SetSpotlight
+    | SendReaction
 )
 Reply = (
     HelloOk
@@ -1018,6 +1049,7 @@ Event = (
     | BookingsChanged
     | MediaStopped
     | SpeakerChanged
+    | ReactionShown
 )
 Message = Request | Reply | Event
 
