@@ -167,6 +167,9 @@ def main() -> int:
     parser.add_argument("--video", default="1280x720@30")
     parser.add_argument("--trace", action="store_true")
     args = parser.parse_args()
+    from shared import memory
+
+    memory.limit_arenas()  # as client/cli.py does before the app starts
 
     from PySide6.QtWidgets import QApplication
 

@@ -25,6 +25,7 @@ from client.cli_support import (
     read_password,
 )
 from client.meetings_cli import register as register_meetings
+from shared import memory
 from shared.errors import ParleyError
 from shared.links import BadLink, MeetingLink, parse_link
 from shared.version import __version__
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "join")  # the OS link handler starts `parley parley://...`
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    memory.limit_arenas()  # before any media thread starts (shared/memory.py)
     try:
         if args.self_test:
             from client.selftest import run_self_test

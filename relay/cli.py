@@ -22,6 +22,7 @@ from relay.directory.cli import register as register_directory
 from relay.ops.private_files import keep_private
 from relay.ops_cli import register as register_ops
 from relay.store.models import User
+from shared import memory
 from shared.errors import ParleyError
 from shared.version import __version__
 
@@ -86,6 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         }
         held.append(write_runtime(config, info))
 
+    memory.limit_arenas()  # before the codec and database threads start (shared/memory.py)
     if sys.platform == "linux":
         try:
             import uvloop

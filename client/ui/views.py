@@ -90,6 +90,7 @@ class Views(QObject):
         session, media = call.ctx.session, call.ctx.media
         # Connected after the call screen's own slots, so they see its state already updated.
         media.audio_level_changed.connect(self._audio_level)
+        session.active_speaker_changed.connect(self._relay_speaker)  # the relay's ranking (call.py)
         # Bound methods, not lambdas: Qt drops the connections when the call screen is deleted.
         media.mute_changed.connect(self.refresh)
         for signal in (session.participant_joined, session.participant_updated, session.participant_left):
@@ -115,6 +116,12 @@ class Views(QObject):
             self.refresh()
 
     def _audio_level(self, _participant_id: str, _level: float) -> None:
+        self._follow_speaker()
+
+    def _relay_speaker(self, _participant_id: str) -> None:
+        self._follow_speaker()
+
+    def _follow_speaker(self) -> None:
         current = self.call.speaker.current
         if current is not None and current != self.grid.speaker:
             self.grid.speaker = current

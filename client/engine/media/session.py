@@ -29,6 +29,7 @@ from client.engine.media.publishing import Publishing
 from client.engine.media.receiving import Receiving
 from client.engine.media.sinks import AudioPlayback, TrackStats
 from client.engine.media.watchdog import MediaWatchdog
+from shared import memory
 from shared.protocol import messages as m
 
 if TYPE_CHECKING:
@@ -137,6 +138,7 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         self._spawn(self._handle_offers())
         self._spawn(self.network.run())
         self._spawn(self.watchdog.run())
+        self._spawn(memory.trim_periodically())  # decoder threads' freed memory (shared/memory.py)
         await self.client.request(m.Subscribe(id=0))
         self._open_sources()
         # Even with neither microphone nor camera: the publish connection then carries only the
@@ -178,6 +180,7 @@ class MediaSession(Publishing, Receiving, LocalAudio):
         for info in list(self.remote.values()):
             self._emit(ev.RemoteTrackRemoved(info.participant_id, info.source, info.kind))
         self.remote.clear()
+        await asyncio.to_thread(memory.trim)  # what the closed codecs freed goes back to the system
 
     def stats(self) -> dict[str, Any]:
         """The ``--stats`` report (participant, join_to_first_frame_s, remote_tracks)."""
