@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QToolButton, QWidget
 
-from client.ui.overflow import BarOverflow, more_button
+from client.ui.overflow import BarOverflow, more_button, set_rank
 from client.ui.resources import icon
 
 SHORTCUTS = {
@@ -84,6 +84,13 @@ class ControlBar(QFrame):
         controls.addWidget(self.more_button)
         controls.addSpacing(16)
         controls.addWidget(self.leave_button)
+        # What moves into "More" first when the bar is narrow (client/ui/overflow.py): the panels
+        # people follow the meeting with stay longest.
+        ranks = [(self.settings_button, 10), (self.hand_button, 40), (self.share_button, 60)]
+        ranks += [(self.files_button, 70), (self.chat_button, 80), (self.participants_button, 90)]
+        ranks += [(widget, 20) for widget in recording]
+        for widget, place in ranks:
+            set_rank(widget, place)
         self.overflow = BarOverflow(
             self, controls, self.more_button, [self.mic_button, self.camera_button, self.leave_button]
         )

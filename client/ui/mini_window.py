@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtGui import QCloseEvent, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
+from client.ui.call_controls import SHORTCUTS
 from client.ui.video_grid import VideoTile
 
 if TYPE_CHECKING:
@@ -45,6 +46,10 @@ class MiniWindow(QWidget):
         self.mute_button.clicked.connect(call.mic_button.click)
         self.stop_button.clicked.connect(call.share_clicked)
         self.leave_button.clicked.connect(call.leave)
+        # The main window is minimised while sharing: its shortcuts work here too (QShortcut
+        # objects, which setText() on the buttons cannot replace).
+        for key, button in (("mic", self.mute_button), ("share", self.stop_button), ("leave", self.leave_button)):
+            QShortcut(QKeySequence(SHORTCUTS[key]), self, activated=button.click)
 
         media, session = call.ctx.media, call.ctx.session
         # Bound methods, not lambdas: Qt drops the connections when this window is deleted.
@@ -110,6 +115,8 @@ class MiniWindow(QWidget):
                     self.main_window.showMaximized()
                 else:
                     self.main_window.showNormal()
+            self.main_window.raise_()
+            self.main_window.activateWindow()  # back where the keyboard goes (its shortcuts work)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the small window brings the main one back; sharing goes on."""

@@ -2,8 +2,10 @@
 label is ever cut ("Sto…deo") in a narrow window, with a side panel open, or in a longer language.
 
 `BarOverflow(bar, more, keep)` watches the bar: every button keeps at least the width its label
-needs, and the rightmost buttons not in ``keep`` are hidden (and offered in the menu) until the
-rest fits. A button that its own screen hides stays hidden and is not offered.
+needs, and buttons not in ``keep`` are hidden (and offered in the menu) until the rest fits: those
+of the lowest `set_rank` first (what people use least in a call: Settings before Participants),
+then the rightmost. A button that its own screen hides stays hidden and is not offered. A moved
+button's accessible description (an unread count, client/ui/notices.py) is said in the menu.
 """
 
 from __future__ import annotations
@@ -13,6 +15,19 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QMenu, QToolButton, QWidget
 
 from client.ui.resources import icon
+
+RANK = "overflowRank"
+DEFAULT_RANK = 50
+
+
+def set_rank(widget: QWidget, rank: int) -> None:
+    """How long ``widget`` stays in the bar when space runs out: lower ranks move to "More" first."""
+    widget.setProperty(RANK, rank)
+
+
+def rank(widget: QWidget) -> int:
+    value = widget.property(RANK)
+    return value if isinstance(value, int) else DEFAULT_RANK
 
 
 def more_button() -> QToolButton:
@@ -100,7 +115,7 @@ class BarOverflow(QObject):
             for widget in wanted:
                 widget.setMinimumWidth(widget.sizeHint().width())  # never squeezed into "…"
             shown = list(wanted)
-            droppable = [w for w in reversed(wanted) if w not in self.keep]
+            droppable = sorted((w for w in reversed(wanted) if w not in self.keep), key=rank)  # stable
             more_width = self.more.sizeHint().width() + max(0, self.layout.spacing())
             available = self.bar.width()
             while droppable and self._width(shown) + (more_width if self.moved else 0) > available:
@@ -121,6 +136,8 @@ class BarOverflow(QObject):
             if not isinstance(widget, QAbstractButton):
                 continue
             text = widget.text().replace("&", "") or widget.accessibleName()
+            if widget.accessibleDescription():  # e.g. "2 unread messages"
+                text = f"{text} ({widget.accessibleDescription()})"
             action = QAction(widget.icon(), text, self.menu)
             action.setCheckable(widget.isCheckable())
             action.setChecked(widget.isChecked())

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QToolButton
 from client.engine.stage import REACTIONS
 from client.ui import tasks
 from client.ui.call_controls import control_button
+from client.ui.overflow import set_rank
 from client.ui.services import error_sentence
 from client.ui.stage import StageService
 
@@ -59,6 +60,7 @@ class Reactions(QObject):
         self.button.setMenu(self.menu)
         bar = call.controls.layout()
         bar.insertWidget(bar.indexOf(call.hand_button) + 1, self.button)
+        set_rank(self.button, 30)  # into "More" before the panels (client/ui/overflow.py)
         self._timers: dict[str, QTimer] = {}
         stage.reaction_arrived.connect(self.show_reaction)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolButton
 from client.ui import tasks
 from client.ui.call_controls import control_button
 from client.ui.models import ROLE_ID
+from client.ui.overflow import set_rank
 from client.ui.services import error_sentence
 from client.ui.stage import StageService
 from client.ui.video_grid import VideoTile
@@ -76,6 +77,7 @@ class Views(QObject):
         self.button.setToolTip(self.tr("Gallery or speaker view, full screen ({0})").format(FULL_SCREEN))
         bar = call.controls.layout()
         bar.insertWidget(bar.indexOf(call.participants_button), self.button)
+        set_rank(self.button, 30)  # into "More" before the panels (client/ui/overflow.py)
 
         self.f11 = QShortcut(QKeySequence(FULL_SCREEN), call, activated=self.toggle_full_screen)
         self.escape = QShortcut(QKeySequence("Escape"), call, activated=self.leave_full_screen)

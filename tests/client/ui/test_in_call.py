@@ -24,6 +24,9 @@ def click(drive: Any, qtbot: Any, button: Any) -> None:
     drive.call(lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton))
 
 
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
 def press(drive: Any, qtbot: Any, window: Any, key: Qt.Key, shift: bool = False) -> None:
     modifiers = Qt.KeyboardModifier.ControlModifier
     if shift:
@@ -81,11 +84,14 @@ def test_shortcuts_work_every_time(window: Any, relay: Any, drive: Any, qtbot: A
         press(drive, qtbot, window, Qt.Key.Key_E)
         drive.until(lambda: not call.camera_button.isChecked() and not media.muted["camera"], what="video again")
 
+    mini = window.stage_ui.mini  # while sharing the main window is minimised and this one is on top
     for _ in range(2):
         press(drive, qtbot, window, Qt.Key.Key_S, shift=True)
-        drive.until(lambda: media.sharing and call.share_button.isChecked(), what="sharing")
-        press(drive, qtbot, window, Qt.Key.Key_S, shift=True)
+        drive.until(lambda: media.sharing and call.share_button.isChecked() and mini.isVisible(), what="sharing")
+        drive.call(lambda: qtbot.keyClick(mini, Qt.Key.Key_S, CTRL | Qt.KeyboardModifier.ShiftModifier))
         drive.until(lambda: not media.sharing and not call.share_button.isChecked(), what="sharing stopped")
+        drive.until(lambda: not mini.isVisible() and not window.isMinimized(), what="the main window back")
+        drive.until(window.isActiveWindow, what="the main window active again")
 
     for _ in range(2):
         press(drive, qtbot, window, Qt.Key.Key_H, shift=True)

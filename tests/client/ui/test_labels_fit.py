@@ -74,11 +74,14 @@ def test_labels_fit_at_1024x640_and_with_a_panel_open(language_window: Any, driv
         bar = window.call.controls
         for button in (bar.mic_button, bar.camera_button, bar.leave_button):
             assert button.isVisible()
+        if width >= 1280:  # the panels people follow a meeting with stay; Settings goes first
+            assert all(b.isVisible() for b in (bar.participants_button, bar.chat_button, bar.files_button))
     # In the narrowest window (the minimum size) some buttons moved into "More", which offers them.
     show_call(window, drive, 800, 560, "files")
     assert cut_texts(window.call) == []
     bar = window.call.controls
     assert bar.more_button.isVisible()
+    assert bar.settings_button in bar.overflow.moved and bar.participants_button.isVisible()
     bar.overflow.menu.aboutToShow.emit()
     offered = [action.text() for action in bar.overflow.menu.actions()]
     assert offered and all(not button.isVisible() for button in bar.overflow.moved)
