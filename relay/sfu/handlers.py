@@ -15,7 +15,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from aiortc import RTCDataChannel
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 from relay.config import MediaConfig
 from relay.meetings import Meetings
@@ -24,6 +24,7 @@ from relay.peer import Peer
 from relay.sfu import screen_share, sdp
 from relay.sfu.budgets import Ceiling
 from relay.sfu.forwarding import PublishedTrack
+from relay.sfu.gauges import register_gauges
 from relay.sfu.liveness import Liveness
 from relay.sfu.peers import MediaParticipant
 from relay.sfu.speakers import ActiveSpeakers
@@ -79,16 +80,12 @@ class MediaRelay:
         forwarded_bytes = metrics.forwarded_bytes
         self._counters = {kind: (forwarded.labels(kind), forwarded_bytes.labels(kind)) for kind in ("audio", "video")}
         registry = metrics.registry
-        Gauge("parley_media_participants", "Participants with media state", registry=registry).set_function(
-            lambda: sum(len(p) for p in self.meetings.values())
+        register_gauges(
+            registry,
+            participants=lambda: sum(len(p) for p in self.meetings.values()),
+            connections=self.connection_count,
+            tracks=lambda: sum(len(mp.published) for p in self.meetings.values() for mp in p.values()),
         )
-        Gauge("parley_media_peer_connections", "Open media peer connections", registry=registry).set_function(
-            self.connection_count
-        )
-        Gauge("parley_media_tracks", "Published tracks being forwarded", registry=registry).set_function(
-            lambda: sum(len(mp.published) for p in self.meetings.values() for mp in p.values())
-        )
-        Gauge("parley_asyncio_tasks", "Tasks on the relay's event loop", registry=registry).set_function(_task_count)
         ice.use_host_addresses(list(self.config.ice_addresses))
         self.allowed_networks = sdp.parse_networks(self.config.ice_allowed_networks)
         self.cut_off: set[tuple[str, str, str]] = set()  # (meeting, participant, source) over the ceiling
@@ -493,10 +490,3 @@ class MediaRelay:
             for task in late:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _task_count() -> int:
-    try:
-        return len(asyncio.all_tasks())
-    except RuntimeError:
-        return 0
